@@ -1,0 +1,95 @@
+/**
+ * MountainCar-v0, PerSim's heterogeneous variant (REFERENCE.md 1.1): gravity is the context, reward is 0 on the step
+ * that reaches the goal, and episodes truncate after 500 steps.
+ */
+import { ContextSpace } from '../../src/core/context.js';
+import type { EnvDefinition, EnvEntry, TransitionBatch } from '../../src/core/definition.js';
+import type { Rng } from '../../src/core/rng.js';
+import { Box, Discrete } from '../../src/core/spaces.js';
+import { observeIdentity, pureDynamics, stateFromObservationIdentity } from './identity.js';
+import { svgDocument } from '../render/svg.js';
+
+export const MIN_POSITION = -1.2;
+export const MAX_POSITION = 0.6;
+export const MAX_SPEED = 0.07;
+export const GOAL_POSITION = 0.5;
+export const FORCE = 0.001;
+
+/** The context: gravity, with PerSim's range and default. */
+export const mountainCarContext = new ContextSpace([
+  { name: 'gravity', default: 0.0025, low: 0.0001, high: 0.0035, description: 'downhill pull per step; PerSim test agents use 0.0001, 0.0005, 0.001, 0.0025, 0.0035' },
+]);
+
+/** The batched transition (exported so tests and planners can call the formula directly). */
+export function mountainCarStep(b: TransitionBatch): void {
+  const { n, states, actions, contexts, next } = b;
+  for (let i = 0; i < n; i++) {
+    const x = states[2 * i];
+    let v = states[2 * i + 1] + (actions[i] - 1) * FORCE - contexts[i] * Math.cos(3 * x);
+    v = Math.min(Math.max(v, -MAX_SPEED), MAX_SPEED);
+    let x2 = x + v;
+    x2 = Math.min(Math.max(x2, MIN_POSITION), MAX_POSITION);
+    if (x2 === MIN_POSITION && v < 0) v = 0;
+    next[2 * i] = x2;
+    next[2 * i + 1] = v;
+  }
+}
+
+function hillHeight(x: number): number {
+  return Math.sin(3 * x) * 0.45 + 0.55;
+}
+
+/** Builds the definition (MountainCar has no options). */
+export function buildMountainCar(): EnvDefinition {
+  return {
+    id: 'MountainCar-v0',
+    description: 'Drive an underpowered car up a hill (PerSim variant: gravity context, reward 0 on reaching the goal).',
+    observationSpace: new Box([MIN_POSITION, -MAX_SPEED], [MAX_POSITION, MAX_SPEED], [2], 'f32'),
+    actionSpace: new Discrete(3),
+    context: mountainCarContext,
+    stateSize: 2,
+    maxEpisodeSteps: 500,
+    rewardRange: [-1, 0],
+    options: {},
+    initial(rng: Rng, _ctx, _co, out, offset) {
+      out[offset] = rng.uniform(-0.6, -0.4);
+      out[offset + 1] = 0;
+    },
+    observe: observeIdentity,
+    stateFromObservation: stateFromObservationIdentity,
+    terminated(nextObs, _contexts, n, out) {
+      for (let i = 0; i < n; i++) out[i] = nextObs[2 * i] >= GOAL_POSITION && nextObs[2 * i + 1] >= 0 ? 1 : 0;
+    },
+    reward(_obs, _actions, _nextObs, terminated, n, out) {
+      for (let i = 0; i < n; i++) out[i] = terminated[i] ? 0 : -1;
+    },
+    trueDynamics: () => pureDynamics(mountainCarStep),
+    render(states, contexts, index) {
+      const x = states[2 * index];
+      const W = 600;
+      const H = 400;
+      const scale = W / (MAX_POSITION - MIN_POSITION);
+      const px = (p: number) => ((p - MIN_POSITION) * scale).toFixed(1);
+      const py = (p: number) => (H - 20 - hillHeight(p) * scale * 0.6).toFixed(1);
+      const pts: string[] = [];
+      for (let k = 0; k <= 100; k++) {
+        const p = MIN_POSITION + ((MAX_POSITION - MIN_POSITION) * k) / 100;
+        pts.push(`${px(p)},${py(p)}`);
+      }
+      const body = [
+        `<polyline points="${pts.join(' ')}" fill="none" stroke="#333" stroke-width="2"/>`,
+        `<line x1="${px(GOAL_POSITION)}" y1="${py(GOAL_POSITION)}" x2="${px(GOAL_POSITION)}" y2="${(Number(py(GOAL_POSITION)) - 40).toFixed(1)}" stroke="#c00" stroke-width="2"/>`,
+        `<circle cx="${px(x)}" cy="${(Number(py(x)) - 8).toFixed(1)}" r="8" fill="#1f77b4"/>`,
+        `<text x="8" y="18" font-size="13" font-family="sans-serif">x=${x.toFixed(4)} v=${states[2 * index + 1].toFixed(5)} gravity=${contexts[index]}</text>`,
+      ];
+      return { mode: 'svg', data: svgDocument(W, H, body) };
+    },
+  };
+}
+
+export const mountainCarEntry: EnvEntry = {
+  id: 'MountainCar-v0',
+  description: 'Discrete MountainCar, PerSim variant with a gravity context.',
+  options: [],
+  build: buildMountainCar,
+};

@@ -1,0 +1,231 @@
+/**
+ * Requests and replies of protocol v1. Every request is {id, op, ...fields}; every reply is {id, ok: true, ...result}
+ * or {id, ok: false, error: {code, message, details}}. The server validates requests against these schemas (compiled
+ * once) and protocol/schemas/*.json is generated from them, so the two cannot drift apart.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { NumericInput, Nullable, TensorSchema, UInt } from './schema-types.js';
+import { ContextMapSchema, EnvSpecSchema, SpaceSpecSchema } from './spaces.js';
+
+const Id = UInt({ description: 'Chosen by the client; echoed in the reply. Unique among requests in flight.' });
+const SessionHandle = UInt({ description: 'Handle returned by make; valid only on the connection that made it.' });
+const req = <P extends Record<string, TSchema>, O extends string>(op: O, props: P, description: string) =>
+  Type.Object({ id: Id, op: Type.Literal(op), ...props }, { $id: `${op}_request`, additionalProperties: false, description });
+const reply = <P extends Record<string, TSchema>>(op: string, props: P) =>
+  Type.Object({ id: Id, ok: Type.Literal(true), ...props }, { $id: `${op}_reply`, additionalProperties: false });
+
+export const AutoresetSchema = Type.Union([Type.Literal('next_step'), Type.Literal('same_step'), Type.Literal('disabled')], {
+  $id: 'Autoreset',
+  description: 'Vector sessions: what happens after a sub-env ends. Single sessions always need an explicit reset.',
+});
+export type AutoresetMode = Static<typeof AutoresetSchema>;
+
+export const SeedSchema = Type.Union([UInt({ maximum: Number.MAX_SAFE_INTEGER }), Type.Array(UInt({ maximum: Number.MAX_SAFE_INTEGER })), Type.Null()], {
+  description: 'int: seeds env i with seed + i; list: one seed per env; nil/absent: keep the generators (seeded from entropy at first use)',
+});
+
+export const DynamicsSchema = Type.Union(
+  [
+    Type.Literal('true'),
+    Type.Object(
+      {
+        model: Type.String({ description: 'a model id from list_models' }),
+        agent: Type.Optional(UInt({ description: 'the agent whose personalised simulator to use' })),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { $id: 'Dynamics', description: '"true" for the real environment, or a learned model' },
+);
+
+export const ContextsInputSchema = Type.Union([ContextMapSchema, Type.Array(ContextMapSchema)], {
+  description: 'one map applied to every env, or one map per env; parameters left out keep their current (initially default) value',
+});
+
+// ---- requests ----
+export const HelloRequestSchema = req('hello', {
+  protocol: Type.String({ description: 'the client\'s protocol version (semver); the major must equal the server\'s' }),
+  client: Type.Optional(Type.String({ description: 'free text naming the client and its version' })),
+}, 'Version handshake. Optional: a client that skips it gets the server\'s behaviour for its own major.');
+export const ListEnvsRequestSchema = req('list_envs', {}, 'Every registered environment with its spec.');
+export const MakeRequestSchema = req('make', {
+  env_id: Type.String(),
+  dynamics: Type.Optional(DynamicsSchema),
+  num_envs: Type.Optional(UInt({ minimum: 1, description: 'default 1' })),
+  vectorized: Type.Optional(Type.Boolean({ description: 'default: num_envs > 1. A vector session batches every tensor over a leading env axis' })),
+  contexts: Type.Optional(ContextsInputSchema),
+  seed: Type.Optional(Nullable(UInt({ maximum: Number.MAX_SAFE_INTEGER, description: 'seed for the first reset when it gives none' }))),
+  max_episode_steps: Type.Optional(UInt({ minimum: 1, description: 'time limit override' })),
+  autoreset: Type.Optional(AutoresetSchema),
+  options: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'env options (see EnvSpec.options)' })),
+}, 'Creates a session: an environment instance (or a batch of them) on this connection.');
+export const ResetRequestSchema = req('reset', {
+  session: SessionHandle,
+  seed: Type.Optional(SeedSchema),
+  options: Type.Optional(Type.Object({
+    contexts: Type.Optional(ContextsInputSchema),
+    reset_mask: Type.Optional(Type.Union([TensorSchema, Type.Array(Type.Boolean())], { description: 'bool per env: only these envs reset (vector sessions)' })),
+    state: Type.Optional(Type.Union([TensorSchema, Type.Array(Type.Number()), Type.Array(Type.Array(Type.Number()))], { description: 'initial observation-state to start from instead of sampling' })),
+  }, { additionalProperties: false })),
+}, 'Starts new episodes. Returns the first observation.');
+export const StepRequestSchema = req('step', {
+  session: SessionHandle,
+  action: NumericInput,
+}, 'Advances every env of the session by one step.');
+export const CloseRequestSchema = req('close', { session: SessionHandle }, 'Frees a session. Closing a closed session is not an error.');
+export const GetContextRequestSchema = req('get_context', { session: SessionHandle }, 'Reads back the contexts the dynamics are using.');
+export const SetContextRequestSchema = req('set_context', {
+  session: SessionHandle,
+  contexts: ContextsInputSchema,
+  indices: Type.Optional(Type.Array(UInt(), { description: 'envs to change (default all); with a list of maps, one map per index' })),
+}, 'Changes physical parameters; takes effect from the next step. Returns the contexts read back.');
+export const GetStateRequestSchema = req('get_state', {
+  session: SessionHandle,
+  include_rng: Type.Optional(Type.Boolean({ description: 'default true: the snapshot also restores the random generators' })),
+}, 'An opaque snapshot of the whole session for exact replay.');
+export const SetStateRequestSchema = req('set_state', {
+  session: SessionHandle,
+  state: Type.Uint8Array({ description: 'bytes from get_state of a session of the same env, options and num_envs' }),
+}, 'Restores a snapshot. Returns the restored observation.');
+export const RenderRequestSchema = req('render', {
+  session: SessionHandle,
+  index: Type.Optional(UInt({ description: 'which env of a vector session (default 0)' })),
+  mode: Type.Optional(Type.String({ description: 'default "svg"' })),
+}, 'A drawing of the current state.');
+
+/** Every v1 request, keyed by op. */
+export const REQUEST_SCHEMAS = {
+  hello: HelloRequestSchema,
+  list_envs: ListEnvsRequestSchema,
+  make: MakeRequestSchema,
+  reset: ResetRequestSchema,
+  step: StepRequestSchema,
+  close: CloseRequestSchema,
+  get_context: GetContextRequestSchema,
+  set_context: SetContextRequestSchema,
+  get_state: GetStateRequestSchema,
+  set_state: SetStateRequestSchema,
+  render: RenderRequestSchema,
+} as const;
+
+/** Ops of protocol v1 that this tree implements. */
+export type Op = keyof typeof REQUEST_SCHEMAS;
+export const OPS = Object.keys(REQUEST_SCHEMAS) as Op[];
+
+/** Names kept for later minor versions: a server that lacks them answers unknown_op, with details.reserved = true. */
+export const RESERVED_OPS = ['rollout', 'plan', 'list_models', 'start_job', 'job_status', 'cancel_job'] as const;
+
+export type HelloRequest = Static<typeof HelloRequestSchema>;
+export type ListEnvsRequest = Static<typeof ListEnvsRequestSchema>;
+export type MakeRequest = Static<typeof MakeRequestSchema>;
+export type ResetRequest = Static<typeof ResetRequestSchema>;
+export type StepRequest = Static<typeof StepRequestSchema>;
+export type CloseRequest = Static<typeof CloseRequestSchema>;
+export type GetContextRequest = Static<typeof GetContextRequestSchema>;
+export type SetContextRequest = Static<typeof SetContextRequestSchema>;
+export type GetStateRequest = Static<typeof GetStateRequestSchema>;
+export type SetStateRequest = Static<typeof SetStateRequestSchema>;
+export type RenderRequest = Static<typeof RenderRequestSchema>;
+/** A request of a given op, without its id and op (what a client passes to send). */
+export type RequestFields<O extends Op> = Omit<Static<(typeof REQUEST_SCHEMAS)[O]>, 'id' | 'op'>;
+
+// ---- replies ----
+export const LimitsSchema = Type.Object({
+  max_frame_bytes: UInt(),
+  max_sessions_per_connection: UInt(),
+  max_envs_per_session: UInt(),
+  max_rollout_steps: UInt({ description: 'batch x horizon of one rollout or plan (reserved ops)' }),
+}, { $id: 'Limits', additionalProperties: false });
+export type Limits = Static<typeof LimitsSchema>;
+
+export const HelloReplySchema = reply('hello', {
+  protocol: Type.String(),
+  server: Type.String({ description: 'server name and version' }),
+  capabilities: Type.Array(Type.String(), { description: 'implemented ops' }),
+  limits: LimitsSchema,
+});
+export const ListEnvsReplySchema = reply('list_envs', { envs: Type.Array(EnvSpecSchema) });
+export const MakeReplySchema = reply('make', {
+  session: SessionHandle,
+  env_id: Type.String(),
+  num_envs: UInt(),
+  vectorized: Type.Boolean(),
+  observation_space: SpaceSpecSchema,
+  action_space: SpaceSpecSchema,
+  single_observation_space: SpaceSpecSchema,
+  single_action_space: SpaceSpecSchema,
+  contexts: Type.Array(ContextMapSchema, { description: 'read back from the dynamics, one per env' }),
+  metadata: Type.Object({
+    render_modes: Type.Array(Type.String()),
+    autoreset: AutoresetSchema,
+    reward_range: Type.Array(Type.Number()),
+    max_episode_steps: UInt(),
+    dynamics: Type.Object({ kind: Type.String(), model: Type.Optional(Type.String()), agent: Type.Optional(UInt()) }, { additionalProperties: true }),
+    options: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+  }, { additionalProperties: false }),
+});
+const Info = Type.Object({
+  final_obs: Type.Optional(TensorSchema),
+  final_mask: Type.Optional(TensorSchema),
+  episode_step: Type.Optional(Type.Union([TensorSchema, UInt()])),
+}, { additionalProperties: true, description: 'final_obs/final_mask: same_step autoreset; episode_step: steps taken in the current episode' });
+export const ResetReplySchema = reply('reset', { obs: TensorSchema, info: Info });
+export const StepReplySchema = reply('step', {
+  obs: TensorSchema,
+  reward: Type.Union([Type.Number(), TensorSchema], { description: 'float for single sessions, f64[num_envs] for vector ones' }),
+  terminated: Type.Union([Type.Boolean(), TensorSchema]),
+  truncated: Type.Union([Type.Boolean(), TensorSchema]),
+  info: Info,
+});
+export const CloseReplySchema = reply('close', { closed: Type.Boolean({ description: 'false when it was already closed' }) });
+export const ContextsReplySchema = reply('contexts', { contexts: Type.Array(ContextMapSchema) });
+export const GetStateReplySchema = reply('get_state', { state: Type.Uint8Array() });
+export const SetStateReplySchema = reply('set_state', { obs: TensorSchema });
+export const RenderReplySchema = reply('render', { mode: Type.String(), data: Type.String({ description: 'an SVG document for mode svg' }) });
+export const ErrorReplySchema = Type.Object({
+  id: Type.Union([Id, Type.Null()], { description: 'nil when the request id could not be read' }),
+  ok: Type.Literal(false),
+  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false }),
+}, { $id: 'error_reply', additionalProperties: false });
+
+/** Reply schema of each op. */
+export const REPLY_SCHEMAS: Record<Op, TSchema> = {
+  hello: HelloReplySchema,
+  list_envs: ListEnvsReplySchema,
+  make: MakeReplySchema,
+  reset: ResetReplySchema,
+  step: StepReplySchema,
+  close: CloseReplySchema,
+  get_context: ContextsReplySchema,
+  set_context: ContextsReplySchema,
+  get_state: GetStateReplySchema,
+  set_state: SetStateReplySchema,
+  render: RenderReplySchema,
+};
+
+export type HelloReply = Static<typeof HelloReplySchema>;
+export type ListEnvsReply = Static<typeof ListEnvsReplySchema>;
+export type MakeReply = Static<typeof MakeReplySchema>;
+export type ResetReply = Static<typeof ResetReplySchema>;
+export type StepReply = Static<typeof StepReplySchema>;
+export type CloseReply = Static<typeof CloseReplySchema>;
+export type ContextsReply = Static<typeof ContextsReplySchema>;
+export type GetStateReply = Static<typeof GetStateReplySchema>;
+export type SetStateReply = Static<typeof SetStateReplySchema>;
+export type RenderReply = Static<typeof RenderReplySchema>;
+export type ErrorReply = Static<typeof ErrorReplySchema>;
+
+/** The successful reply type of each op. */
+export interface ReplyOf {
+  hello: HelloReply;
+  list_envs: ListEnvsReply;
+  make: MakeReply;
+  reset: ResetReply;
+  step: StepReply;
+  close: CloseReply;
+  get_context: ContextsReply;
+  set_context: ContextsReply;
+  get_state: GetStateReply;
+  set_state: SetStateReply;
+  render: RenderReply;
+}

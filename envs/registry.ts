@@ -4,7 +4,8 @@
  */
 import type { EnvDefinition, EnvEntry } from '../src/core/definition.js';
 import { TwinGymError } from '../src/core/errors.js';
-import { mountainCarEntry } from './classic/mountain-car.js';
+import { classicEntries } from './classic/index.js';
+import { physicsEntries } from './physics/index.js';
 
 const entries = new Map<string, EnvEntry>();
 
@@ -55,4 +56,4 @@ export function makeDefinition(id: string, options?: Readonly<Record<string, str
   return entry.build(resolveEnvOptions(entry, options));
 }
 
-registerEnv(mountainCarEntry);
+for (const entry of [...classicEntries, ...physicsEntries]) registerEnv(entry);

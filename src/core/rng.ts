@@ -28,7 +28,7 @@ export class Rng {
     const a = prand.mersenne(lo);
     const b = prand.mersenne(hi ^ 0x6a09e667);
     const words = [a.unsafeNext(), a.unsafeNext(), a.unsafeNext() ^ b.unsafeNext(), b.unsafeNext()];
-    if (words.every((w) => w === 0)) words[0] = 1;
+    if ((words[0] | words[1] | words[2] | words[3]) === 0) words[0] = 1;
     return new Rng(prand.xoroshiro128plus.fromState(words));
   }
 

@@ -3,7 +3,7 @@
  * that reaches the goal, and episodes truncate after 500 steps.
  */
 import { ContextSpace } from '../../src/core/context.js';
-import type { EnvDefinition, EnvEntry, TransitionBatch } from '../../src/core/definition.js';
+import type { Drawing, EnvDefinition, EnvEntry, TransitionBatch } from '../../src/core/definition.js';
 import type { Rng } from '../../src/core/rng.js';
 import { Box, Discrete } from '../../src/core/spaces.js';
 import { observeIdentity, pureDynamics, stateFromObservationIdentity } from './identity.js';
@@ -39,6 +39,30 @@ function hillHeight(x: number): number {
   return Math.sin(3 * x) * 0.45 + 0.55;
 }
 
+/**
+ * The drawing shared by both MountainCar variants: the hill, a flag at the goal position and the car at x. `label`
+ * carries the variant's context so a dashboard shows which system it is looking at.
+ */
+export function renderMountainCar(x: number, v: number, goal: number, label: string): Drawing {
+  const W = 600;
+  const H = 400;
+  const scale = W / (MAX_POSITION - MIN_POSITION);
+  const px = (p: number) => ((p - MIN_POSITION) * scale).toFixed(1);
+  const py = (p: number) => (H - 20 - hillHeight(p) * scale * 0.6).toFixed(1);
+  const pts: string[] = [];
+  for (let k = 0; k <= 100; k++) {
+    const p = MIN_POSITION + ((MAX_POSITION - MIN_POSITION) * k) / 100;
+    pts.push(`${px(p)},${py(p)}`);
+  }
+  const body = [
+    `<polyline points="${pts.join(' ')}" fill="none" stroke="#333" stroke-width="2"/>`,
+    `<line x1="${px(goal)}" y1="${py(goal)}" x2="${px(goal)}" y2="${(Number(py(goal)) - 40).toFixed(1)}" stroke="#c00" stroke-width="2"/>`,
+    `<circle cx="${px(x)}" cy="${(Number(py(x)) - 8).toFixed(1)}" r="8" fill="#1f77b4"/>`,
+    `<text x="8" y="18" font-size="13" font-family="sans-serif">x=${x.toFixed(4)} v=${v.toFixed(5)} ${label}</text>`,
+  ];
+  return { mode: 'svg', data: svgDocument(W, H, body) };
+}
+
 /** Builds the definition (MountainCar has no options). */
 export function buildMountainCar(): EnvDefinition {
   return {
@@ -65,24 +89,7 @@ export function buildMountainCar(): EnvDefinition {
     },
     trueDynamics: () => pureDynamics(mountainCarStep),
     render(states, contexts, index) {
-      const x = states[2 * index];
-      const W = 600;
-      const H = 400;
-      const scale = W / (MAX_POSITION - MIN_POSITION);
-      const px = (p: number) => ((p - MIN_POSITION) * scale).toFixed(1);
-      const py = (p: number) => (H - 20 - hillHeight(p) * scale * 0.6).toFixed(1);
-      const pts: string[] = [];
-      for (let k = 0; k <= 100; k++) {
-        const p = MIN_POSITION + ((MAX_POSITION - MIN_POSITION) * k) / 100;
-        pts.push(`${px(p)},${py(p)}`);
-      }
-      const body = [
-        `<polyline points="${pts.join(' ')}" fill="none" stroke="#333" stroke-width="2"/>`,
-        `<line x1="${px(GOAL_POSITION)}" y1="${py(GOAL_POSITION)}" x2="${px(GOAL_POSITION)}" y2="${(Number(py(GOAL_POSITION)) - 40).toFixed(1)}" stroke="#c00" stroke-width="2"/>`,
-        `<circle cx="${px(x)}" cy="${(Number(py(x)) - 8).toFixed(1)}" r="8" fill="#1f77b4"/>`,
-        `<text x="8" y="18" font-size="13" font-family="sans-serif">x=${x.toFixed(4)} v=${states[2 * index + 1].toFixed(5)} gravity=${contexts[index]}</text>`,
-      ];
-      return { mode: 'svg', data: svgDocument(W, H, body) };
+      return renderMountainCar(states[2 * index], states[2 * index + 1], GOAL_POSITION, `gravity=${contexts[index]}`);
     },
   };
 }

@@ -218,14 +218,22 @@ export class EnvSession {
       }
     }
 
+    // Envs resetting this step ignore their action, which was not checked: hand the dynamics a valid one instead, so a
+    // NaN or out-of-range value never reaches a dynamics that keeps state (a physics world, a model's buffers).
+    let used = actions;
+    if (this.pendingReset.some((p) => p === 1)) {
+      used = actions.slice();
+      const filler = this.ignoredAction();
+      for (let i = 0; i < n; i++) if (this.pendingReset[i]) used.set(filler, i * A);
+    }
     const next = this.next;
-    this.dynamics.step({ n, states: this.states, actions, contexts: this.contexts, next, rngs: this.rngs });
+    this.dynamics.step({ n, states: this.states, actions: used, contexts: this.contexts, next, rngs: this.rngs });
     const nextObs = new Float64Array(n * O);
     def.observe(next, n, nextObs);
     const terminated = new Uint8Array(n);
     def.terminated(nextObs, this.contexts, n, terminated);
     const reward = new Float64Array(n);
-    def.reward(this.obs, actions, nextObs, terminated, n, reward);
+    def.reward(this.obs, used, nextObs, terminated, n, reward);
     const truncated = new Uint8Array(n);
     const result: StepResult = { obs: nextObs, reward, terminated, truncated, episodeStep: this.steps };
 
@@ -342,6 +350,12 @@ export class EnvSession {
     this.obs = new Float64Array(this.numEnvs * this.obsSize);
     if (this.hasReset) this.definition.observe(this.states, this.numEnvs, this.obs);
     return this.obs.slice();
+  }
+
+  /** A valid action (each element at its lower bound, or the nearest finite value) for envs whose action is ignored. */
+  private ignoredAction(): Float64Array {
+    const { low, high } = this.definition.actionSpace;
+    return Float64Array.from(low, (lo, k) => (Number.isFinite(lo) ? lo : Number.isFinite(high[k]) ? Math.min(0, high[k]) : 0));
   }
 
   private resetOne(i: number, obsOut: Float64Array): void {

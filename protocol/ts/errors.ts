@@ -132,6 +132,7 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 export const CLOSE_CODES = {
   normal: 1000,
   going_away: 1001,
+  unsupported_data: 1003,
   undecodable_frame: 1007,
   policy_violation: 1008,
   frame_too_large: 1009,

@@ -17,7 +17,11 @@ const packr = new Packr({
   int64AsType,
   // Variable map headers cost nothing; keep map16 off for tiny maps so frames are byte-identical to other encoders'.
   variableMapSize: true,
-});
+  // undefined has no plain-msgpack form (msgpackr would write ext type 0): optional fields left undefined are omitted
+  // from maps, as JSON.stringify does, and undefined anywhere else becomes nil.
+  skipValues: [undefined],
+  encodeUndefinedAsNil: true,
+} as ConstructorParameters<typeof Packr>[0] & { skipValues: unknown[] });
 
 /** Encodes one frame. Typed arrays must already be wrapped as tensors (their bytes as Uint8Array). */
 export function encodeFrame(value: unknown): Uint8Array {

@@ -6,3 +6,4 @@ export * from './frame.js';
 export * from './spaces.js';
 export * from './messages.js';
 export * from './schema-types.js';
+export * from './vector-json.js';

@@ -1,0 +1,10 @@
+/** get_context / set_context: physical parameters, always read back from the dynamics (DECISIONS.md 14). */
+import type { OpHandler } from '../op-context.js';
+
+/** The contexts the session's dynamics use, one map per env. */
+export const getContext: OpHandler<'get_context'> = (req, ctx) => ({ contexts: ctx.sessions.get(req.session).getContexts() });
+
+/** Changes contexts from the next step on and reads them back. */
+export const setContext: OpHandler<'set_context'> = (req, ctx) => ({
+  contexts: ctx.sessions.get(req.session).setContexts(req.contexts, req.indices),
+});

@@ -1,0 +1,51 @@
+/** The `twingym` command (bin/twingym.mjs runs this file). */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { printEnvs } from './envs.js';
+import { serve, type ServeFlags } from './serve.js';
+
+function positiveInt(name: string, allowZero = false) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < (allowZero ? 0 : 1)) throw new InvalidArgumentError(`${name} must be an integer >= ${allowZero ? 0 : 1}`);
+    return n;
+  };
+}
+
+/** Builds the command tree (exported so tests can parse argv without running anything). */
+export function buildProgram(): Command {
+  const program = new Command('twingym')
+    .description('RL environments and learned simulators of them behind one step/reset protocol')
+    .version('0.1.0');
+
+  program
+    .command('serve')
+    .description('serve every environment over WebSocket (/v1/ws) and HTTP on one port')
+    .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1; other hosts need a token)')
+    .option('--port <port>', 'port (env PORT; default 8765; 0 picks a free one)', positiveInt('--port', true))
+    .option('--token <token>', 'require this bearer token (env TWINGYM_TOKEN)')
+    .option('--max-sessions <n>', 'sessions per connection (default 64)', positiveInt('--max-sessions'))
+    .option('--max-envs <n>', 'envs per session (default 4096)', positiveInt('--max-envs'))
+    .option('--max-frame-bytes <n>', 'largest request frame (default 16 MiB)', positiveInt('--max-frame-bytes'))
+    .option('--max-connections <n>', 'WebSocket connections server-wide (default 256)', positiveInt('--max-connections'))
+    .option('--max-http-sessions <n>', 'HTTP API sessions server-wide (default 256)', positiveInt('--max-http-sessions'))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .action(async (flags: ServeFlags) => {
+      await serve(flags);
+    });
+
+  program
+    .command('envs')
+    .description('list the environments (spaces, context parameters, options) without starting a server')
+    .option('--json', 'print the specs as JSON')
+    .action((flags: { json?: boolean }) => printEnvs(flags));
+
+  return program;
+}
+
+const isMain = process.argv[1] !== undefined && /twingym(\.mjs)?$|cli[\\/]main\.ts$/.test(process.argv[1]);
+if (isMain) {
+  buildProgram().parseAsync(process.argv).catch((e: unknown) => {
+    process.stderr.write(`twingym: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -12,7 +12,9 @@ import { readFileSync, writeFileSync, mkdirSync, readdirSync, unlinkSync, exists
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
-import { ERROR_CODES, type ErrorCode } from '../protocol/ts/errors.js';
+import { ERROR_CODES, httpStatusOf, type ErrorCode } from '../protocol/ts/errors.js';
+
+export { httpStatusOf };
 import { decodeFrame, encodeFrame } from '../protocol/ts/frame.js';
 import { ErrorReplySchema, OPS, REPLY_SCHEMAS, REQUEST_SCHEMAS, RESERVED_OPS, type Op } from '../protocol/ts/messages.js';
 import { SPACE_SCHEMAS, type EnvSpec, type SpaceSpec } from '../protocol/ts/spaces.js';
@@ -472,15 +474,6 @@ export function buildVectors(): { $comment: string; protocol: string; vectors: V
 export const ERROR_TABLE_BEGIN = '<!-- BEGIN ERROR_CODES: generated from protocol/ts/errors.ts by `' + GENERATE_COMMAND + '` -->';
 export const ERROR_TABLE_END = '<!-- END ERROR_CODES -->';
 
-/** The HTTP status of an error in the JSON API (DECISIONS.md 12). */
-export function httpStatusOf(code: ErrorCode): number {
-  if (code === 'unauthorized') return 401;
-  if (code === 'busy') return 503;
-  if (code === 'internal') return 500;
-  if (code.startsWith('unknown_')) return 404;
-  if (code.startsWith('too_many_')) return 429;
-  return 400;
-}
 
 /** The markdown table of every error code. */
 export function renderErrorTable(): string {

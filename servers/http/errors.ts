@@ -5,19 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import type { ErrorCode, WireError } from '../../protocol/ts/errors.js';
+import { httpStatusOf, type WireError } from '../../protocol/ts/errors.js';
 import { TwinGymError } from '../../src/core/errors.js';
 import type { ServerMetrics } from '../metrics.js';
 
-/** The HTTP status of an error code. */
-export function httpStatusFor(code: ErrorCode): number {
-  if (code === 'unauthorized') return 401;
-  if (code === 'internal') return 500;
-  if (code === 'busy') return 503;
-  if (code.startsWith('unknown_')) return 404;
-  if (code.startsWith('too_many_')) return 429;
-  return 400;
-}
+/** The HTTP status of an error code (one table, in protocol/ts/errors.ts). */
+export const httpStatusFor = httpStatusOf;
 
 /** Sends an error body with its status (derived from the code unless given). */
 export function sendError(reply: FastifyReply, error: WireError, status = httpStatusFor(error.code)): FastifyReply {

@@ -115,7 +115,9 @@ describe('SPEC.md error table', () => {
   it('maps codes to HTTP statuses as DECISIONS.md 12 says', () => {
     expect(httpStatusOf('unknown_env')).toBe(404);
     expect(httpStatusOf('unknown_session')).toBe(404);
-    expect(httpStatusOf('unknown_context_key')).toBe(404);
+    expect(httpStatusOf('unknown_context_key')).toBe(400);
+    expect(httpStatusOf('unknown_op')).toBe(400);
+    expect(httpStatusOf('frame_too_large')).toBe(413);
     expect(httpStatusOf('invalid_argument')).toBe(400);
     expect(httpStatusOf('unauthorized')).toBe(401);
     expect(httpStatusOf('too_many_sessions')).toBe(429);

@@ -158,7 +158,7 @@ describe('errors', () => {
     const cases: Array<[unknown, number, string]> = [
       [{ action: 7 }, 400, 'out_of_bounds'],
       [{ action: 'left' }, 400, 'invalid_argument'],
-      [{ action: 1, extra: true }, 404, 'unknown_field'],
+      [{ action: 1, extra: true }, 400, 'unknown_field'],
       [{ action: { dtype: 'i64', shape: [2], data: [1] } }, 400, 'bad_tensor'],
       [{ action: { dtype: 'i64', shape: [], data: ['NaN'] } }, 400, 'bad_tensor'],
       [{ action: { dtype: 'i64', shape: [], data: [1.5] } }, 400, 'bad_tensor'],
@@ -198,15 +198,15 @@ describe('errors', () => {
     await call('DELETE', `/v1/sessions/${sid}`);
   });
 
-  it('unknown ids and ops answer 404', async () => {
+  it('missing resources answer 404, a bad op or field 400', async () => {
     expect((await call('POST', '/v1/sessions', { env_id: 'Nope-v0' })).status).toBe(404);
     const r = await call('POST', '/v1/sessions/not-a-session/step', { action: 1 });
     expect([r.status, r.body.error.code]).toEqual([404, 'unknown_session']);
     const sid = await create();
     const op = await call('POST', `/v1/sessions/${sid}/fly`, {});
-    expect([op.status, op.body.error.code]).toEqual([404, 'unknown_op']);
+    expect([op.status, op.body.error.code]).toEqual([400, 'unknown_op']);
     const bad = await call('POST', '/v1/sessions', { env_id: MC, session: 'mine' });
-    expect([bad.status, bad.body.error.code, bad.body.error.details.field]).toEqual([404, 'unknown_field', 'session']);
+    expect([bad.status, bad.body.error.code, bad.body.error.details.field]).toEqual([400, 'unknown_field', 'session']);
     await call('DELETE', `/v1/sessions/${sid}`);
     expect((await call('DELETE', '/v1/sessions/never-made')).status).toBe(404);
   });
@@ -220,7 +220,7 @@ describe('errors', () => {
     for (const sid of sids) await call('DELETE', `/v1/sessions/${sid}`);
   });
 
-  it('too_many_envs (429) and unknown_env_option (404) on create', async () => {
+  it('too_many_envs (429) and unknown_env_option (400) on create', async () => {
     expect((await call('POST', '/v1/sessions', { env_id: MC, num_envs: 5000 })).status).toBe(429);
     expect((await call('POST', '/v1/sessions', { env_id: MC, options: { hard: true } })).body.error.code).toBe('unknown_env_option');
   });

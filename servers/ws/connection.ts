@@ -131,7 +131,10 @@ export class Connection {
       this.log.error({ err: e, conn: this.id }, 'reply could not be encoded');
       bytes = encodeFrame(errorReply(reply.id, 'internal', 'the server could not encode its reply; report it', {}));
     }
-    this.ws.send(bytes, { binary: true }, this.onSent);
+    // The write callback only matters for resuming after backpressure; skipping it on small, unqueued replies keeps the
+    // step hot path free of a per-reply closure call.
+    const mayPause = this.ws.bufferedAmount + bytes.byteLength > LOW_WATER;
+    this.ws.send(bytes, { binary: true }, mayPause ? this.onSent : undefined);
     if (!this.ws.isPaused && this.ws.bufferedAmount > HIGH_WATER) this.ws.pause();
   }
 

@@ -36,6 +36,8 @@ export function tensorError(e: TensorFormatError, path: string): TwinGymError {
  * otherwise exactly space.shape. `path` names the field in error messages.
  */
 export function readBatch(space: FlatSpace, input: unknown, n: number, vectorized: boolean, path: string): Float64Array {
+  // The commonest request of all, a single env stepped with a plain number, skips the general shape machinery.
+  if (typeof input === 'number' && n === 1 && space.shape.length === 0) return Float64Array.of(input);
   let shape: number[];
   let values: Float64Array;
   if (isWireTensorLike(input)) {

@@ -2,7 +2,7 @@
  * Frame encoding: one msgpack map per WebSocket binary frame, plain msgpack only (no records, no extension types), so
  * that Python's msgpack, Go's vmihailenco/msgpack and every other standard library read what we write.
  */
-import { Packr } from 'msgpackr';
+import { C1, Packr } from 'msgpackr';
 
 // 'auto' (numbers when safe, BigInt beyond 2^53) is a runtime option newer than msgpackr's type declarations.
 const int64AsType = 'auto' as unknown as 'number';
@@ -28,7 +28,28 @@ export function encodeFrame(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
-/** Decodes one frame; throws on bytes that are not exactly one msgpack value. */
+/** Decodes one frame; throws on bytes that are not exactly one valid msgpack value. */
 export function decodeFrame(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
+  const value = packr.unpack(bytes);
+  if (containsNeverUsed(value)) throw new Error('the frame contains byte 0xc1, which msgpack never uses');
+  return value;
+}
+
+/**
+ * msgpackr decodes the reserved byte 0xc1 to a marker object instead of failing, while every other msgpack library
+ * rejects it; finding the marker anywhere makes the frame undecodable, as the spec says it is.
+ */
+function containsNeverUsed(v: unknown): boolean {
+  if (v === C1) return true;
+  if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (containsNeverUsed(x)) return true;
+    return false;
+  }
+  if (v instanceof Map) {
+    for (const [k, x] of v) if (containsNeverUsed(k) || containsNeverUsed(x)) return true;
+    return false;
+  }
+  for (const k in v) if (containsNeverUsed((v as Record<string, unknown>)[k])) return true;
+  return false;
 }

@@ -406,3 +406,36 @@ func TestNormalizeURL(t *testing.T) {
 		t.Error("ftp accepted")
 	}
 }
+
+func TestMsgpackDecodesEveryWidthToOneGoType(t *testing.T) {
+	// A server may write the integer 1 in any int format and a float in either width; the client sees one type each.
+	for _, h := range []string{"01", "cc01", "cd0001", "ce00000001", "cf0000000000000001", "d001", "d10001", "d200000001", "d30000000000000001"} {
+		raw, _ := hex.DecodeString(h)
+		v, err := Unmarshal(raw)
+		if err != nil || v != int64(1) {
+			t.Errorf("%s decoded to %#v (%v), want int64(1)", h, v, err)
+		}
+	}
+	for h, want := range map[string]any{"ca3fc00000": 1.5, "cb3ff8000000000000": 1.5, "c40101": []byte{1}, "a161": "a", "c0": nil} {
+		raw, _ := hex.DecodeString(h)
+		v, err := Unmarshal(raw)
+		if err != nil || !reflect.DeepEqual(v, want) {
+			t.Errorf("%s decoded to %#v (%v), want %#v", h, v, err, want)
+		}
+	}
+}
+
+func TestMsgpackEncodesNestedRequestValues(t *testing.T) {
+	// Obj and Tensor nested in maps, slices and pointers keep their wire form; plain maps are written with sorted keys.
+	tensor := Int64Tensor([]int64{1})
+	var none *Tensor
+	got, err := Marshal(Obj{{"t", &tensor}, {"n", none}, {"m", map[string]any{"b": Obj{{"z", 1}, {"a", 2}}, "a": []float64{0.5}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "83" + "a174" + "83a56474797065a3693634a5736861706591" + "01" + "a464617461c4080100000000000000" +
+		"a16e" + "c0" + "a16d" + "82" + "a161" + "91cb3fe0000000000000" + "a162" + "82a17a01a16102"
+	if hex.EncodeToString(got) != want {
+		t.Fatalf("got  %x\nwant %s", got, want)
+	}
+}

@@ -12,8 +12,9 @@ from typing import Callable
 import msgpack
 import pytest
 import websocket
+from websocket import ABNF
 
-from twingym.connection import _FrameIO, normalize_url
+from twingym.connection import normalize_url
 from twingym.conformance import run_suite
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -59,8 +60,16 @@ class MutatingProxy:
             accept = base64.b64encode(hashlib.sha1(headers[b"sec-websocket-key"] + GUID.encode()).digest())
             client.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-            up = websocket.create_connection(self.upstream, timeout=30)
-            down_io, up_io = _FrameIO(client, 30), _FrameIO(up.sock, 30)
+            up = websocket.create_connection(self.upstream, timeout=30, skip_utf8_validation=True)
+            # websocket-client has no server side, but its frame reader reads (and unmasks) the client's frames on
+            # the accepted socket; replies are built unmasked with its ABNF, as a server must send them.
+            client.settimeout(30)
+            down = websocket.WebSocket(skip_utf8_validation=True)
+            down.sock, down.connected = client, True
+
+            def to_client(data: bytes, opcode: int) -> None:
+                down.send_frame(ABNF(1, 0, 0, 0, opcode, 0, data))
+
             asked: list = []
             held: list = []
             lock = threading.Lock()
@@ -68,35 +77,35 @@ class MutatingProxy:
             def relay_up():
                 try:
                     while True:
-                        opcode, data = down_io.recv_message()
-                        if opcode == 0x8:
-                            up_io.send(data, 0x8)
+                        frame = down.recv_frame()
+                        if frame.opcode == ABNF.OPCODE_CLOSE:
+                            up.send(frame.data, ABNF.OPCODE_CLOSE)
                             return
-                        if opcode in (0x1, 0x2):
+                        if frame.opcode in (ABNF.OPCODE_TEXT, ABNF.OPCODE_BINARY):
                             try:
-                                decoded = msgpack.unpackb(data, raw=False)
+                                decoded = msgpack.unpackb(frame.data, raw=False)
                             except Exception:
                                 decoded = None
                             with lock:
                                 asked.append(decoded)
-                            up_io.send(data, opcode)
-                except (OSError, ValueError, IndexError):
+                            up.send(frame.data, frame.opcode)
+                except (OSError, websocket.WebSocketException):
                     pass  # either side went away: the main relay loop ends too
                 finally:
-                    up.sock.close()
+                    up.shutdown()
 
             threading.Thread(target=relay_up, daemon=True).start()
             while True:
-                opcode, data = up_io.recv_message()
-                if opcode == 0x8:
-                    down_io.send(data, 0x8, mask=False)
+                opcode, data = up.recv_data()
+                if opcode == ABNF.OPCODE_CLOSE:
+                    to_client(data, ABNF.OPCODE_CLOSE)
                     return
                 reply = msgpack.unpackb(data, raw=False)
                 with lock:
                     req = asked.pop(0) if asked else None
                 for out in self.mutate(req if isinstance(req, dict) else None, reply, held):
-                    down_io.send(msgpack.packb(out, use_bin_type=True), 0x2, mask=False)
-        except (OSError, ValueError, KeyError, IndexError):
+                    to_client(msgpack.packb(out, use_bin_type=True), ABNF.OPCODE_BINARY)
+        except (OSError, ValueError, KeyError, IndexError, websocket.WebSocketException):
             pass
         finally:
             client.close()

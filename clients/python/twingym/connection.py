@@ -11,12 +11,14 @@ import collections
 import os
 import socket
 import struct
+import sys
 import threading
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlparse
 
 import msgpack
 import websocket
+from websocket import ABNF
 
 from .errors import ProtocolViolation, TwinGymConnectionError, error_from_reply
 from .wire import PROTOCOL_VERSION, decode_frame, encode_frame
@@ -37,123 +39,76 @@ def normalize_url(url: str) -> str:
     return f"{scheme}://{parsed.netloc}{path}{query}"
 
 
-class _FrameIO:
-    """RFC 6455 framing on the socket websocket-client opened (and handshook): one buffered read per reply instead of
-    several small ones, which is most of a step's cost on loopback. Client frames are masked with a fresh random key."""
+class _WebSocket(websocket.WebSocket):
+    """websocket-client's WebSocket with its socket reads and writes tuned for one request/reply at a time: reads ask for
+    more than the next frame part, time-outs can live in the kernel, and the automatic reply to a server's close frame
+    is best-effort. Framing, masking, fragments and control frames stay the library's."""
 
-    def __init__(self, sock: socket.socket, timeout: float | None):
-        self.sock = sock
-        self.buf = bytearray()
-        self.pos = 0
+    def __init__(self, *args: Any, **kwargs: Any):
+        """Takes websocket-client's WebSocket arguments."""
+        super().__init__(*args, **kwargs)
+        # The library draws every 4-byte mask key with its own os.urandom call, a system call per frame; keys still
+        # come from the OS's entropy (RFC 6455 wants them unpredictable), fetched 4 KiB at a time.
         self._keys = b""
-        self._scratch = bytearray(65536)
-        self._view = memoryview(self._scratch)
-        # A blocking socket with kernel-side time-outs: Python's own time-out mode polls before every send and recv,
-        # two extra system calls per step.
-        sock.settimeout(None)
-        if timeout is not None and timeout > 0:
-            sec = int(timeout)
-            tv = struct.pack("ll", sec, int((timeout - sec) * 1e6))
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
-            except OSError:
-                sock.settimeout(timeout)  # platforms without these options: Python's time-outs
+        self.set_mask_key(self._mask_key)
 
-    def _mask_key(self) -> bytes:
-        # Keys come from the OS's entropy (RFC 6455 wants them unpredictable), fetched 4 KiB at a time.
-        if not self._keys:
+    def _mask_key(self, length: int) -> bytes:
+        if len(self._keys) < length:
             self._keys = os.urandom(4096)
-        key, self._keys = self._keys[:4], self._keys[4:]
+        key, self._keys = self._keys[:length], self._keys[length:]
         return key
 
-    def send(self, payload: bytes, opcode: int = 0x2, mask: bool = True) -> None:
-        """Sends one unfragmented frame (masked, as clients must; ``mask=False`` is the server side's form)."""
-        n = len(payload)
-        bit = 0x80 if mask else 0
-        if n < 126:
-            header = bytes((0x80 | opcode, bit | n))
-        elif n < 65536:
-            header = struct.pack("!BBH", 0x80 | opcode, bit | 126, n)
-        else:
-            header = struct.pack("!BBQ", 0x80 | opcode, bit | 127, n)
-        if not mask:
-            self.sock.sendall(header + payload)
+    def use_kernel_timeouts(self, timeout: float | None) -> None:
+        """Turns ``timeout`` into SO_RCVTIMEO/SO_SNDTIMEO on a blocking socket where the platform allows it."""
+        # With a Python-level time-out the socket module polls before every send and recv: two system calls more per
+        # step than the blocking socket this leaves behind. TLS sockets keep Python's time-outs (a kernel time-out
+        # surfaces there as an SSL error rather than EAGAIN), as does Windows, whose options take another format.
+        if timeout is None or timeout <= 0 or self.sock is None or self.is_ssl() or sys.platform == "win32":
             return
-        key = self._mask_key()
-        if n:
-            mask = int.from_bytes(key * (n // 4) + key[: n % 4], "little")
-            masked = (int.from_bytes(payload, "little") ^ mask).to_bytes(n, "little")
-        else:
-            masked = b""
-        if n < 65536:
-            self.sock.sendall(header + key + masked)
-        else:
-            self.sock.sendall(header + key)
-            self.sock.sendall(masked)
+        sec = int(timeout)
+        tv = struct.pack("ll", sec, int((timeout - sec) * 1e6))
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
+        except OSError:
+            return
+        self.sock.settimeout(None)
 
-    def _fill(self, need: int) -> None:
-        while len(self.buf) - self.pos < need:
-            if self.pos:
-                del self.buf[: self.pos]
-                self.pos = 0
-            size = max(65536, need - len(self.buf))
-            if size > len(self._scratch):
-                self._scratch = bytearray(size)
-                self._view = memoryview(self._scratch)
-            got = self.sock.recv_into(self._view, size)
-            if not got:
-                raise ConnectionResetError("the server closed the TCP connection")
-            self.buf += self._view[:got]
+    def _recv(self, bufsize: int) -> bytes:
+        # The library's frame reader asks for exactly the bytes it needs next (2 header bytes, then the payload), one
+        # system call each; it keeps whatever a read returns beyond that for the next frame, so reading up to its own
+        # 16 KiB chunk size takes a small reply in one call instead of two.
+        bufsize = max(bufsize, 16384)
+        sock = self.sock
+        if sock is None or sock.gettimeout() is not None:
+            return super()._recv(bufsize)
+        # A blocking socket: the library would answer EAGAIN (an expired SO_RCVTIMEO) by waiting without a limit.
+        try:
+            data = sock.recv(bufsize)
+        except BlockingIOError as e:
+            raise websocket.WebSocketTimeoutException("timed out waiting for data") from e
+        if not data:
+            raise websocket.WebSocketConnectionClosedException("the server closed the TCP connection")
+        return data
 
-    def recv_frame(self) -> tuple[bool, int, bytes]:
-        """Reads one frame: (fin, opcode, payload)."""
-        self._fill(2)
-        b0, b1 = self.buf[self.pos], self.buf[self.pos + 1]
-        length = b1 & 0x7F
-        head = 2
-        if length == 126:
-            self._fill(4)
-            length = struct.unpack_from("!H", self.buf, self.pos + 2)[0]
-            head = 4
-        elif length == 127:
-            self._fill(10)
-            length = struct.unpack_from("!Q", self.buf, self.pos + 2)[0]
-            head = 10
-        masked = b1 & 0x80
-        if masked:
-            head += 4
-        self._fill(head + length)
-        start = self.pos + head
-        payload = bytes(self.buf[start:start + length])
-        if masked:  # servers must not mask, but reading it costs nothing
-            key = bytes(self.buf[start - 4:start])
-            mask = int.from_bytes(key * (length // 4) + key[: length % 4], "little")
-            payload = (int.from_bytes(payload, "little") ^ mask).to_bytes(length, "little")
-        self.pos = start + length
-        if self.pos == len(self.buf):
-            self.buf.clear()
-            self.pos = 0
-        return bool(b0 & 0x80), b0 & 0x0F, payload
+    def _send(self, data: bytes) -> int:
+        sock = self.sock
+        if sock is None or sock.gettimeout() is not None:
+            return super()._send(data)
+        try:
+            return sock.send(data)
+        except BlockingIOError as e:  # SO_SNDTIMEO expired; see _recv
+            raise websocket.WebSocketTimeoutException("timed out sending") from e
 
-    def recv_message(self) -> tuple[int, bytes]:
-        """Reads one message: data frames are reassembled; control frames come back as they arrive."""
-        fin, opcode, payload = self.recv_frame()
-        if opcode >= 0x8 or fin:
-            return opcode, payload
-        parts = [payload]
-        while True:
-            fin, op, more = self.recv_frame()
-            if op >= 0x8:
-                if op == 0x9:
-                    self.send(more, 0xA)
-                    continue
-                if op == 0xA:
-                    continue
-                return op, more
-            parts.append(more)
-            if fin:
-                return opcode, b"".join(parts)
+    def send_close(self, status: int = websocket.STATUS_NORMAL, reason: bytes | str = b"") -> None:
+        """Sends a close frame, ignoring a connection that is already gone."""
+        # recv_data answers a server's close frame with this method; a failure escaping it would lose the close code
+        # the caller needs. It does fail when a server refuses an oversized frame: it closes and resets the connection
+        # while the client is still sending.
+        try:
+            super().send_close(status, reason)
+        except (OSError, websocket.WebSocketException):
+            pass
 
 
 class Connection:
@@ -166,11 +121,13 @@ class Connection:
         self.url = normalize_url(url)
         headers = [f"Authorization: Bearer {token}"] if token else []
         try:
-            self._ws = websocket.create_connection(self.url, header=headers, timeout=timeout,
+            # One thread uses a connection at a time (see the class docstring), so the library's send and receive
+            # locks would only cost time; frames are binary msgpack, so its UTF-8 check has nothing to check.
+            self._ws = websocket.create_connection(self.url, header=headers, timeout=timeout, class_=_WebSocket,
                                                    skip_utf8_validation=True, enable_multithread=False)
         except Exception as e:
             raise TwinGymConnectionError(f"cannot open {self.url}: {e}") from e
-        self._io = _FrameIO(self._ws.sock, timeout)
+        self._ws.use_kernel_timeouts(timeout)
         self._packer = msgpack.Packer(use_bin_type=True)
         self._next_id = 1
         self._pending: collections.deque[tuple[int, str]] = collections.deque()
@@ -186,42 +143,37 @@ class Connection:
     def send_raw(self, data: bytes) -> None:
         """Sends one binary frame as is (for conformance tests of malformed input)."""
         try:
-            self._io.send(data)
+            self._ws.send(data, ABNF.OPCODE_BINARY)
         except Exception as e:
             self.closed = True
             raise TwinGymConnectionError(f"send failed: {e}") from e
 
     def send_text(self, text: str) -> None:
         """Sends a text frame (protocol v1 forbids them: for conformance tests only)."""
-        self._io.send(text.encode("utf-8"), 0x1)
+        try:
+            self._ws.send(text, ABNF.OPCODE_TEXT)
+        except Exception as e:
+            self.closed = True
+            raise TwinGymConnectionError(f"send failed: {e}") from e
 
     def recv_frame(self) -> Any:
         """Receives the next frame and decodes it. A close frame raises TwinGymConnectionError with its code."""
-        while True:
-            try:
-                opcode, data = self._io.recv_message()
-            except (socket.timeout, BlockingIOError) as e:  # BlockingIOError: SO_RCVTIMEO expired
-                raise TwinGymConnectionError("timed out waiting for the server") from e
-            except OSError as e:
-                self.closed = True
-                raise TwinGymConnectionError(f"connection failed: {e}") from e
-            if opcode == 0x8:
-                self.closed = True
-                code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
-                reason = data[2:].decode("utf-8", "replace")
-                try:
-                    self._io.send(data[:2], 0x8)
-                except OSError:
-                    pass
-                raise TwinGymConnectionError(f"the server closed the connection (code {code}: {reason})", code, reason)
-            if opcode == 0x9:
-                self._io.send(data, 0xA)
-                continue
-            if opcode == 0xA:
-                continue
-            if opcode == 0x1:
-                raise ProtocolViolation("the server sent a text frame; protocol v1 uses binary frames only")
+        # recv_data reassembles fragmented messages and answers pings itself; it returns data frames and close frames.
+        try:
+            opcode, data = self._ws.recv_data()
+        except websocket.WebSocketTimeoutException as e:
+            raise TwinGymConnectionError("timed out waiting for the server") from e
+        except (websocket.WebSocketException, OSError) as e:
+            self.closed = True
+            raise TwinGymConnectionError(f"connection failed: {e}") from e
+        if opcode == ABNF.OPCODE_BINARY:
             return decode_frame(data)
+        if opcode == ABNF.OPCODE_CLOSE:
+            self.closed = True
+            code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+            reason = data[2:].decode("utf-8", "replace")
+            raise TwinGymConnectionError(f"the server closed the connection (code {code}: {reason})", code, reason)
+        raise ProtocolViolation("the server sent a text frame; protocol v1 uses binary frames only")
 
     # ---- requests ----
 
@@ -309,14 +261,10 @@ class Connection:
         if self.closed:
             return
         self.closed = True
-        try:
-            self._io.send(struct.pack("!H", 1000), 0x8)
-        except OSError:
-            pass
-        try:
-            self._ws.sock.close()
-        except Exception:
-            pass
+        # The server frees the sessions on the close frame or on the dropped TCP connection alike, so nobody waits
+        # for its closing reply (the library's close() would, for up to seconds).
+        self._ws.send_close(websocket.STATUS_NORMAL)
+        self._ws.shutdown()
 
     def __enter__(self) -> "Connection":
         return self

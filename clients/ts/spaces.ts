@@ -3,7 +3,7 @@
  * samples without a round trip (Gymnasium's Box, Discrete, MultiDiscrete, MultiBinary, Dict, Tuple).
  */
 import type { SpaceSpec } from '../../protocol/ts/spaces.js';
-import { decodeTensor, numel, tensorNumbers, type DType } from '../../protocol/ts/tensor.js';
+import { allocateTyped, decodeTensor, numel, tensorNumbers, type DType } from '../../protocol/ts/tensor.js';
 import { SeededRandom } from './random.js';
 
 /** A sample or value of a flat space: its elements in the typed array of the space dtype. */
@@ -67,15 +67,6 @@ function flatten(value: unknown): number[] | null {
   return null;
 }
 
-function allocate(dtype: DType, n: number): FlatValue {
-  switch (dtype) {
-    case 'f32': return new Float32Array(n);
-    case 'f64': return new Float64Array(n);
-    case 'i32': return new Int32Array(n);
-    case 'i64': return new BigInt64Array(n);
-    default: return new Uint8Array(n);
-  }
-}
 
 function store(out: FlatValue, i: number, x: number): void {
   if (out instanceof BigInt64Array) out[i] = BigInt(x);
@@ -142,7 +133,7 @@ export class BoxSpace extends FlatSpace {
 
   /** Gymnasium's rule: uniform on bounded dims, shifted exponential on half-bounded ones, normal on unbounded ones. */
   sampleWith(rng: SeededRandom): FlatValue {
-    const out = allocate(this.dtype, this.size);
+    const out = allocateTyped(this.dtype, this.size);
     for (let i = 0; i < this.size; i++) {
       const lo = this.low[i];
       const hi = this.high[i];

@@ -5,10 +5,9 @@
  */
 import { ContextSpace } from '../../src/core/context.js';
 import type { EnvDefinition, EnvEntry, TransitionBatch } from '../../src/core/definition.js';
-import type { Rng } from '../../src/core/rng.js';
 import { Box } from '../../src/core/spaces.js';
 import { observeIdentity, pureDynamics, stateFromObservationIdentity } from './identity.js';
-import { MAX_POSITION, MAX_SPEED, MIN_POSITION, mountainCarContext, renderMountainCar } from './mountain-car.js';
+import { MAX_POSITION, MAX_SPEED, MIN_POSITION, mountainCarContext, mountainCarInitial, reachedGoal, renderMountainCar } from './mountain-car.js';
 
 /** Gymnasium's goal for the continuous variant is lower than the discrete one's 0.5. */
 export const CONTINUOUS_GOAL_POSITION = 0.45;
@@ -62,15 +61,10 @@ export function buildMountainCarContinuous(): EnvDefinition {
     maxEpisodeSteps: 999,
     rewardRange: [-ACTION_COST, GOAL_REWARD],
     options: {},
-    initial(rng: Rng, _ctx, _co, out, offset) {
-      out[offset] = rng.uniform(-0.6, -0.4);
-      out[offset + 1] = 0;
-    },
+    initial: mountainCarInitial,
     observe: observeIdentity,
     stateFromObservation: stateFromObservationIdentity,
-    terminated(nextObs, _contexts, n, out) {
-      for (let i = 0; i < n; i++) out[i] = nextObs[2 * i] >= CONTINUOUS_GOAL_POSITION && nextObs[2 * i + 1] >= 0 ? 1 : 0;
-    },
+    terminated: reachedGoal(CONTINUOUS_GOAL_POSITION),
     reward(_obs, actions, _nextObs, terminated, n, out) {
       for (let i = 0; i < n; i++) {
         const a = actions[i];

@@ -63,6 +63,19 @@ export function renderMountainCar(x: number, v: number, goal: number, label: str
   return { mode: 'svg', data: svgDocument(W, H, body) };
 }
 
+/** Both MountainCar variants start at rest somewhere in the valley: x ~ U(-0.6, -0.4), v = 0. */
+export function mountainCarInitial(rng: Rng, _context: Float64Array, _contextOffset: number, out: Float64Array, offset: number): void {
+  out[offset] = rng.uniform(-0.6, -0.4);
+  out[offset + 1] = 0;
+}
+
+/** terminated() of a MountainCar variant: at or past `goal` while not rolling back. */
+export function reachedGoal(goal: number): EnvDefinition['terminated'] {
+  return (nextObs, _contexts, n, out) => {
+    for (let i = 0; i < n; i++) out[i] = nextObs[2 * i] >= goal && nextObs[2 * i + 1] >= 0 ? 1 : 0;
+  };
+}
+
 /** Builds the definition (MountainCar has no options). */
 export function buildMountainCar(): EnvDefinition {
   return {
@@ -75,15 +88,10 @@ export function buildMountainCar(): EnvDefinition {
     maxEpisodeSteps: 500,
     rewardRange: [-1, 0],
     options: {},
-    initial(rng: Rng, _ctx, _co, out, offset) {
-      out[offset] = rng.uniform(-0.6, -0.4);
-      out[offset + 1] = 0;
-    },
+    initial: mountainCarInitial,
     observe: observeIdentity,
     stateFromObservation: stateFromObservationIdentity,
-    terminated(nextObs, _contexts, n, out) {
-      for (let i = 0; i < n; i++) out[i] = nextObs[2 * i] >= GOAL_POSITION && nextObs[2 * i + 1] >= 0 ? 1 : 0;
-    },
+    terminated: reachedGoal(GOAL_POSITION),
     reward(_obs, _actions, _nextObs, terminated, n, out) {
       for (let i = 0; i < n; i++) out[i] = terminated[i] ? 0 : -1;
     },

@@ -57,7 +57,8 @@ export function isWireTensorLike(x: unknown): x is { dtype: unknown; shape: unkn
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function allocate(dtype: DType, n: number): AnyTypedArray {
+/** A zeroed typed array holding n elements of dtype (bool and u8 share Uint8Array). */
+export function allocateTyped(dtype: DType, n: number): AnyTypedArray {
   switch (dtype) {
     case 'f32': return new Float32Array(n);
     case 'f64': return new Float64Array(n);
@@ -78,7 +79,7 @@ export function encodeTensor(dtype: DType, shape: readonly number[], values: Arr
   if (sameKind(dtype, values)) {
     arr = values as AnyTypedArray;
   } else {
-    arr = allocate(dtype, n);
+    arr = allocateTyped(dtype, n);
     if (arr instanceof BigInt64Array) {
       for (let i = 0; i < n; i++) arr[i] = BigInt(Math.trunc(Number(values[i])));
     } else if (dtype === 'bool') {

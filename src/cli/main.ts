@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { printEnvs } from './envs.js';
 import { serve, type ServeFlags } from './serve.js';
+import { registerPersimCommands } from './commands/persim.js';
 
 function positiveInt(name: string, allowZero = false) {
   return (value: string): number => {
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the specs as JSON')
     .action((flags: { json?: boolean }) => printEnvs(flags));
 
+  registerPersimCommands(program);
   return program;
 }
 

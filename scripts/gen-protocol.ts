@@ -24,6 +24,10 @@ import { PROTOCOL_VERSION } from '../protocol/ts/version.js';
 import { sameMeaning, toHex, toVectorJson, type JsonValue } from '../protocol/ts/vector-json.js';
 import { ContextSpace } from '../src/core/context.js';
 import { Box, DictSpace, Discrete, MultiBinary, MultiDiscrete, TupleSpace } from '../src/core/spaces.js';
+import { Cem } from '../src/planning/cem.js';
+import { RandomShooting } from '../src/planning/random-shooting.js';
+import { buildMountainCar } from '../envs/classic/mountain-car.js';
+import { buildMountainCarContinuous } from '../envs/classic/mountain-car-continuous.js';
 
 /** The command that regenerates every generated file; written into each of them. */
 export const GENERATE_COMMAND = 'node bin/run-ts.mjs scripts/gen-protocol.ts';
@@ -406,13 +410,63 @@ function vectorSources(): Array<{ name: string; op: string | null; kind: Vector[
   request('render_request_index', 'render', 29, { session: 2, index: 3, mode: 'svg' }, 'Env 3 of a vector session.');
   reply('render_reply', 'render', 28, { mode: 'svg', data: SVG }, 'An SVG document as text.');
 
+  // rollout: two sequences of three steps on session 1 (MountainCar at gravity 0.0025), from the current state.
+  {
+    const seqs = [[2, 2, 2], [0, 1, 2]];
+    const obs: number[] = [];
+    for (const seq of seqs) {
+      let [x, v] = [x0, 0];
+      for (const a of seq) {
+        [x, v] = mountainCar(x, v, a, g);
+        obs.push(x, v);
+      }
+    }
+    request('rollout_request', 'rollout', 36, { session: 1, actions: t('i64', [2, 3], seqs.flat()) },
+      'Two action sequences of three steps from the env\'s current state (start "current" is the default), on the session\'s dynamics and context. The session is not changed.');
+    request('rollout_request_given_start', 'rollout', 37, {
+      session: 2, env: 3, start: [[-0.5, 0], [-0.3, 0.01]], actions: seqs, contexts: { gravity: 0.001 }, include_obs: true,
+    }, 'One observation-state per sequence, actions as nested arrays [batch][horizon], env 3\'s context with gravity overridden for this rollout only.');
+    request('rollout_request_per_member', 'rollout', 38, { session: 5, actions: t('u8', [2, 3], seqs.flat()), per_member: true, include_obs: false, seed: 7 },
+      'On a learned ensemble, every member rolls out its own trajectory; only rewards and terminations are returned. seed feeds stochastic dynamics.');
+    reply('rollout_reply', 'rollout', 36, {
+      obs: f32([2, 3, 2], obs), reward: t('f64', [2, 3], [-1, -1, -1, -1, -1, -1]), terminated: t('bool', [2, 3], [0, 0, 0, 0, 0, 0]), members: 1, transitions: 6,
+    }, 'obs [batch, horizon, ...obs] in the observation dtype (the state after each step), reward f64 and terminated bool [batch, horizon].');
+    reply('rollout_reply_per_member', 'rollout', 38, {
+      reward: t('f64', [5, 2, 3], new Array(30).fill(-1)), terminated: t('bool', [5, 2, 3], new Array(30).fill(0)), members: 5, transitions: 30,
+    }, 'per_member on a 5-member ensemble without observations: a leading member axis [members, batch, horizon].');
+  }
+
+  // plan: real decisions of the reference planners (small settings, fixed seeds), so the values are reproducible.
+  {
+    const mc = buildMountainCar();
+    const rs = new RandomShooting({ definition: mc, dynamics: mc.trueDynamics() }, { candidates: 20, horizon: 5, positionBonus: { weight: 0.01, index: 0 } }, 3);
+    const d = rs.plan(Float64Array.of(x0, 0), Float64Array.of(g));
+    request('plan_request', 'plan', 39, { session: 1, planner: 'random_shooting', settings: { candidates: 20, horizon: 5, position_bonus: { weight: 0.01 } }, seed: 3 },
+      'Random shooting (PerSim) from the env\'s current state with PerSim\'s MountainCar position bonus; seed re-seeds this env\'s planner.');
+    request('plan_request_defaults', 'plan', 40, { session: 1 }, 'The default planner of the action space with PerSim\'s settings, continuing the env\'s planner (warm start when one step was taken since).');
+    reply('plan_reply', 'plan', 39, {
+      action: t('i64', [], d.action), predicted_return: d.predictedReturn, score: d.score, sequence: t('i64', [5], d.sequence),
+      planner: 'random_shooting', warm_started: false, transitions: d.transitions,
+    }, 'The action to take now (in the action space\'s dtype and shape), the plan behind it [horizon, ...action], its predicted return and score.');
+    const mcc = buildMountainCarContinuous();
+    const cem = new Cem({ definition: mcc, dynamics: mcc.trueDynamics() }, { candidates: 20, horizon: 4, iterations: 2, elites: 5 }, 5);
+    const c = cem.plan(Float64Array.of(-0.5, 0), Float64Array.of(0.0025, 0.0015));
+    request('plan_request_cem', 'plan', 41, {
+      session: 3, env: 0, planner: 'cem', settings: { candidates: 20, horizon: 4, iterations: 2, elites: 5, smoothing: 0.1, init_std: [0.3, 0.6], warm_start: true }, seed: 5,
+    }, 'CEM (PerSim) for a continuous action space, with explicit settings.');
+    reply('plan_reply_cem', 'plan', 41, {
+      action: f32([1], Array.from(c.action)), predicted_return: c.predictedReturn, score: c.score, sequence: f32([4, 1], Array.from(c.sequence)),
+      planner: 'cem', warm_started: false, transitions: c.transitions,
+    }, 'A CEM decision for MountainCarContinuous: an f32 action of shape [1] and the elites\' mean plan [4, 1].');
+  }
+
   // errors: one per code, with the message and details a server would send.
   const E: Record<ErrorCode, { id: number | null; op: string | null; message: string; details: Fields; description?: string }> = {
     invalid_request: { id: null, op: null, message: 'a request must be a map with a non-negative integer id and a string op; got an array', details: {}, description: 'The frame was not a map, so there is no id to echo: id is nil.' },
     invalid_argument: { id: 30, op: 'make', message: 'num_envs must be an integer >= 1', details: { path: 'num_envs' } },
-    unknown_op: { id: 31, op: 'rollout', message: 'op "rollout" is reserved for a later minor version and not implemented by this server', details: { op: 'rollout', reserved: true } },
+    unknown_op: { id: 31, op: 'list_models', message: 'op "list_models" is reserved for a later protocol version and not implemented by this server; see hello.capabilities', details: { op: 'list_models', reserved: true } },
     unknown_field: { id: 32, op: 'step', message: 'step has no field "actions"; did you mean "action"?', details: { field: 'actions', op: 'step' } },
-    unsupported_version: { id: 1, op: 'hello', message: 'protocol 2.0.0 has major 2; this server speaks 1.0.0', details: { client_protocol: '2.0.0', server_protocol: PROTOCOL_VERSION } },
+    unsupported_version: { id: 1, op: 'hello', message: `protocol 2.0.0 has major 2; this server speaks ${PROTOCOL_VERSION}`, details: { client_protocol: '2.0.0', server_protocol: PROTOCOL_VERSION } },
     unauthorized: { id: 2, op: 'list_envs', message: 'this server requires a token: send "Authorization: Bearer <token>" or ?token=', details: {},
       description: 'Shown as a frame for completeness: a server refuses an unauthenticated WebSocket upgrade (HTTP 401), so the code reaches clients in HTTP error bodies, {error: {...}} without id and ok.' },
     unknown_env: { id: 3, op: 'make', message: 'no environment "mountaincar-v0"; did you mean "MountainCar-v0"? Known: MountainCar-v0, CartPole-v0', details: { env_id: 'mountaincar-v0', known: ['MountainCar-v0', 'CartPole-v0'] } },
@@ -432,7 +486,7 @@ function vectorSources(): Array<{ name: string; op: string | null; kind: Vector[
     too_many_sessions: { id: 4, op: 'make', message: 'this connection already holds 64 sessions (the limit); close sessions you no longer use', details: { limit: 64, open: 64 } },
     too_many_envs: { id: 4, op: 'make', message: 'num_envs 10000 exceeds this server\'s limit of 4096 envs per session; use several sessions', details: { limit: 4096, num_envs: 10000 } },
     frame_too_large: { id: 11, op: 'step', message: 'the frame has 20971520 bytes; this server accepts at most 16777216 per frame', details: { bytes: 20971520, limit: 16777216 } },
-    batch_too_large: { id: 34, op: 'rollout', message: 'rollout of 4096 x 5000 steps exceeds max_rollout_steps 10000000', details: { steps: 20480000, limit: 10_000_000 }, description: 'Raised by the reserved rollout/plan ops once they exist.' },
+    batch_too_large: { id: 34, op: 'rollout', message: 'rollout of 4096 x 5000 = 20480000 imagined transitions exceeds max_rollout_steps 10000000; split the sequences into requests of at most 2000 sequences (3 requests), or raise the server limit', details: { steps: 20480000, limit: 10_000_000, max_sequences: 2000 }, description: 'details.max_sequences says how many sequences of this horizon fit in one request.' },
     busy: { id: 35, op: 'start_job', message: 'all 2 job slots are in use; retry when a job finishes', details: { limit: 2 },
       description: 'Here the job capacity of the reserved job ops; in HTTP bodies (503) and refused upgrades the same code says the server is shutting down or at its connection limit.' },
     internal: { id: 11, op: 'step', message: 'internal error while serving step; the session is unchanged', details: { request_id: 'r-00042' } },

@@ -17,7 +17,7 @@ export interface ServerLimits {
   maxHttpSessions: number;
   /** An HTTP session unused for this long is closed. */
   httpSessionIdleMs: number;
-  /** batch x horizon of one rollout or plan (reserved ops; reported by hello). */
+  /** batch x horizon (x members) of one rollout or plan request; reported by hello. */
   maxRolloutSteps: number;
 }
 

@@ -21,7 +21,7 @@ import (
 )
 
 // ProtocolVersion is the protocol this client speaks; the server's major must match.
-const ProtocolVersion = "1.0.0"
+const ProtocolVersion = "1.1.0"
 
 // ClientName identifies this client in hello.
 const ClientName = "twingym-go/0.1.0"

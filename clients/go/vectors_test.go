@@ -182,7 +182,7 @@ func TestVectorsDecodeToTheirMeaning(t *testing.T) {
 func TestRequestVectorsAreByteIdenticalWhenBuiltInOrder(t *testing.T) {
 	// The client's requests are Obj values in the order the vectors list their keys, so the bytes must match.
 	want, _ := hex.DecodeString(findVector(t, "hello_request").Hex)
-	got, err := Marshal(Obj{{"id", 1}, {"op", "hello"}, {"protocol", "1.0.0"}, {"client", "twingym-python/0.1.0"}})
+	got, err := Marshal(Obj{{"id", 1}, {"op", "hello"}, {"protocol", ProtocolVersion}, {"client", "twingym-python/0.1.0"}})
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("hello request bytes differ:\n got %x\nwant %x", got, want)
 	}

@@ -101,6 +101,104 @@ export interface RenderResult {
   data: string;
 }
 
+/** What rollout evaluates: `batch` action sequences of `horizon` steps on the session's dynamics. */
+export interface RolloutOptions {
+  /** batch x horizon x action size numbers, row-major (sequence b's action at step t first). */
+  actions: VectorAction;
+  batch: number;
+  horizon: number;
+  /** The env whose context (and current state) is used (default 0). */
+  env?: number;
+  /** "current" (default): the env's current state; or observation-states, one for every sequence or batch of them. */
+  start?: 'current' | InitialState;
+  /** Context parameters to use instead of the env's for this rollout only. */
+  contexts?: ContextMap;
+  /** On an ensemble, every member rolls out its own trajectory (results gain a leading member axis). */
+  perMember?: boolean;
+  /** Return the observations (default true). */
+  includeObs?: boolean;
+  /** Seed of stochastic learned dynamics (default 0). */
+  seed?: number;
+}
+
+/** What rollout returns; arrays are row-major over [members, batch, horizon] (members is 1 without perMember). */
+export interface RolloutResult<O extends Observation = Float32Array> {
+  members: number;
+  batch: number;
+  horizon: number;
+  /** The observation after each step, [.., ...obs] flat; undefined when includeObs was false. */
+  obs?: O;
+  /** The environment's reward of each step; 0 after the step that terminated the sequence. */
+  reward: Float64Array;
+  /** 1 from the terminating step on. */
+  terminated: Uint8Array;
+  /** Imagined transitions the server computed. */
+  transitions: number;
+}
+
+/** Planner settings in camelCase (absent ones take PerSim's values; SPEC.md, plan). */
+export interface PlanSettings {
+  candidates?: number;
+  horizon?: number;
+  /** CEM only. */
+  iterations?: number;
+  /** CEM only. */
+  elites?: number;
+  /** CEM only. */
+  smoothing?: number;
+  /** CEM only: [low, high] of the initial std draw. */
+  initStd?: [number, number];
+  /** CEM only. */
+  maxRedraws?: number;
+  /** Random shooting only: each ensemble member rolls out its own trajectory (default true). */
+  perMember?: boolean;
+  warmStart?: boolean;
+  /** PerSim's MountainCar bonus: {weight: 0.01} on the position. */
+  positionBonus?: { weight: number; index?: number; mode?: 'peak' | 'running' };
+}
+
+/** Which planner, for which env, with which settings and seed. */
+export interface PlanOptions {
+  env?: number;
+  /** Default: random_shooting for integer action spaces, cem for real ones. */
+  planner?: 'random_shooting' | 'cem';
+  settings?: PlanSettings;
+  /** Re-seeds the env's planner on the server (and drops its warm start); absent or null keeps its generator. */
+  seed?: number | null;
+}
+
+/** One planning decision. */
+export interface PlanDecision {
+  /** The action to take: a number for Discrete spaces, a flat typed array otherwise (ready for step). */
+  action: number | Float32Array | Float64Array | Int32Array | Uint8Array;
+  /** The return the planner expects (member-averaged, without the position bonus). */
+  predictedReturn: number;
+  /** The objective the choice maximised. */
+  score: number;
+  /** The plan behind the action, horizon x action size. */
+  sequence: Float32Array | Float64Array | Int32Array | Uint8Array;
+  planner: 'random_shooting' | 'cem';
+  warmStarted: boolean;
+  transitions: number;
+}
+
+/** The wire form of camelCase plan settings (only the settings given). */
+export function planSettingsWire(s: PlanSettings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const names: Array<[keyof PlanSettings, string]> = [
+    ['candidates', 'candidates'], ['horizon', 'horizon'], ['iterations', 'iterations'], ['elites', 'elites'], ['smoothing', 'smoothing'],
+    ['initStd', 'init_std'], ['maxRedraws', 'max_redraws'], ['perMember', 'per_member'], ['warmStart', 'warm_start'], ['positionBonus', 'position_bonus'],
+  ];
+  for (const [camel, wire] of names) if (s[camel] !== undefined) out[wire] = s[camel];
+  return out;
+}
+
+/** Numbers of a reply tensor as a typed array other than BigInt64Array (i64 values here are small integers). */
+function plainValues(x: unknown, what: string): Float32Array | Float64Array | Int32Array | Uint8Array {
+  const v = tensorValues(x, what);
+  return v instanceof BigInt64Array ? Float64Array.from(v, Number) : v;
+}
+
 /** Metadata make returns (render modes, autoreset mode, reward range, time limit, dynamics, resolved options). */
 export type EnvMetadata = MakeReply['metadata'];
 
@@ -263,6 +361,64 @@ abstract class EnvBase<O extends Observation> {
       if (typeof m.mode !== 'string' || typeof m.data !== 'string') throw malformed('render reply without mode and data');
       return { mode: m.mode, data: m.data };
     }) as Promise<RenderResult>;
+  }
+
+  /**
+   * Evaluates `batch` action sequences of `horizon` steps on the session's dynamics in one request (from the env's
+   * current state unless `start` is given) and returns the observations, rewards and terminations. The session is not
+   * changed. Rejects with batch_too_large beyond the server's max_rollout_steps (client.limits after hello()).
+   */
+  rollout(options: RolloutOptions): Promise<RolloutResult<O>> {
+    const { batch, horizon } = options;
+    const fields: Record<string, unknown> = {
+      session: this.session,
+      actions: numericTensor(options.actions, [batch, horizon, ...this.singleActionShape], this.actionIntegral),
+    };
+    if (options.env !== undefined) fields.env = options.env;
+    if (options.start !== undefined && options.start !== 'current') {
+      const size = numel(this.obsShape);
+      const start = options.start;
+      const shape = start.length === size ? [...this.obsShape] : [start.length / size, ...this.obsShape];
+      fields.start = { dtype: 'f64', shape, data: bytesOf(start instanceof Float64Array ? start : Float64Array.from(start)) };
+    }
+    if (options.contexts !== undefined) fields.contexts = options.contexts;
+    if (options.perMember !== undefined) fields.per_member = options.perMember;
+    if (options.includeObs !== undefined) fields.include_obs = options.includeObs;
+    if (options.seed !== undefined) fields.seed = options.seed;
+    return this.client.send('rollout', fields, (m) => ({
+      members: scalarNumber(m.members, 'members'),
+      batch,
+      horizon,
+      obs: m.obs === undefined ? undefined : (tensorValues(m.obs, 'obs') as O),
+      reward: float64Values(m.reward, 'reward'),
+      terminated: flagValues(m.terminated, 'terminated'),
+      transitions: scalarNumber(m.transitions, 'transitions'),
+    })) as Promise<RolloutResult<O>>;
+  }
+
+  /**
+   * One MPC decision computed by the server (random shooting or CEM, PerSim's settings unless given) from the env's
+   * current state. The server keeps each env's planner (generator and warm start) between calls.
+   */
+  plan(options: PlanOptions = {}): Promise<PlanDecision> {
+    const fields: Record<string, unknown> = { session: this.session };
+    if (options.env !== undefined) fields.env = options.env;
+    if (options.planner !== undefined) fields.planner = options.planner;
+    if (options.settings !== undefined) fields.settings = planSettingsWire(options.settings);
+    if (options.seed !== undefined) fields.seed = options.seed;
+    const scalarAction = numel(this.singleActionShape) === 1 && this.singleActionShape.length === 0;
+    return this.client.send('plan', fields, (m) => {
+      const action = plainValues(m.action, 'action');
+      return {
+        action: scalarAction ? action[0] : action,
+        predictedReturn: scalarNumber(m.predicted_return, 'predicted_return'),
+        score: scalarNumber(m.score, 'score'),
+        sequence: plainValues(m.sequence, 'sequence'),
+        planner: m.planner as PlanDecision['planner'],
+        warmStarted: m.warm_started === true,
+        transitions: scalarNumber(m.transitions, 'transitions'),
+      };
+    }) as Promise<PlanDecision>;
   }
 
   /**

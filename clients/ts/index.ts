@@ -7,8 +7,10 @@ export type { ConnectOptions, MakeOptions, MakeOptionsBase, MakeVecOptions, Serv
 export { Env, VectorEnv } from './env.js';
 export type {
   Action, VectorAction, InitialState, Observation, EnvInfo, VectorInfo, ResetResult, StepResult, VectorStepResult,
-  ResetOptions, VectorResetOptions, RenderResult, EnvMetadata,
+  ResetOptions, VectorResetOptions, RenderResult, EnvMetadata, RolloutOptions, RolloutResult, PlanOptions, PlanSettings, PlanDecision,
 } from './env.js';
+export { MpcPlanner } from './planning.js';
+export type { MpcOptions } from './planning.js';
 export { TwinGymClientError, describeCloseCode } from './errors.js';
 export type { ClientErrorCode, TwinGymErrorCode } from './errors.js';
 export { Space, FlatSpace, BoxSpace, DiscreteSpace, MultiDiscreteSpace, MultiBinarySpace, DictSpace, TupleSpace, spaceFromSpec } from './spaces.js';

@@ -93,6 +93,51 @@ export const RenderRequestSchema = req('render', {
   mode: Type.Optional(Type.String({ description: 'default "svg"' })),
 }, 'A drawing of the current state.');
 
+/** Integer action sequences may be nested arrays [B][H]; sequences of vector actions need three levels or a tensor. */
+export const SequencesInputSchema = Type.Union([TensorSchema, Type.Array(Type.Array(Type.Number())), Type.Array(Type.Array(Type.Array(Type.Number())))], {
+  description: 'a tensor [batch, horizon, ...action shape], or nested arrays of numbers of that shape',
+});
+export const RolloutRequestSchema = req('rollout', {
+  session: SessionHandle,
+  env: Type.Optional(UInt({ description: 'the env of the session whose context (and, with start "current", state) the rollout uses (default 0)' })),
+  start: Type.Optional(Type.Union([Type.Literal('current'), TensorSchema, Type.Array(Type.Number()), Type.Array(Type.Array(Type.Number()))], {
+    description: '"current" (default): the env\'s current state; or observation-states, one [...obs] shared by every sequence or [batch, ...obs]',
+  })),
+  actions: SequencesInputSchema,
+  // One map over the env's own context (parameters left out keep their value); the session is not changed.
+  contexts: Type.Optional(ContextMapSchema),
+  per_member: Type.Optional(Type.Boolean({ description: 'each ensemble member rolls out its own trajectory; results gain a leading member axis (default false: the ensemble mean)' })),
+  include_obs: Type.Optional(Type.Boolean({ description: 'return the observations (default true); rewards and terminations are always returned' })),
+  seed: Type.Optional(UInt({ maximum: Number.MAX_SAFE_INTEGER, description: 'seed of the generator stochastic dynamics draw from (default 0); the true dynamics draw nothing' })),
+}, 'Evaluates a batch of action sequences on the session\'s dynamics from given or current states. The session is not changed.');
+export const PlannerKindSchema = Type.Union([Type.Literal('random_shooting'), Type.Literal('cem')], {
+  $id: 'PlannerKind',
+  description: 'random_shooting (discrete actions, PerSim) or cem (continuous actions, PerSim)',
+});
+export const PlanSettingsSchema = Type.Object({
+  candidates: Type.Optional(UInt({ minimum: 1, description: 'sequences per decision (random_shooting 1000) or per iteration (cem 200)' })),
+  horizon: Type.Optional(UInt({ minimum: 1, description: 'steps per sequence (random_shooting 50, cem 30)' })),
+  iterations: Type.Optional(UInt({ minimum: 1, description: 'cem: evaluations per decision, the first included (6)' })),
+  elites: Type.Optional(UInt({ minimum: 1, description: 'cem: sequences the distribution is refitted to (50)' })),
+  smoothing: Type.Optional(Type.Number({ description: 'cem: weight of the old mean and std in each update (0.1)' })),
+  init_std: Type.Optional(Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: 'cem: [low, high] of the uniform draw of the initial std at every decision ([0.3, 0.6])' })),
+  max_redraws: Type.Optional(UInt({ minimum: 1, description: 'cem: draws of an out-of-bounds sample before it is clipped (100)' })),
+  per_member: Type.Optional(Type.Boolean({ description: 'random_shooting: each ensemble member rolls out its own trajectory (true)' })),
+  warm_start: Type.Optional(Type.Boolean({ description: 'reuse the previous decision\'s plan shifted by one step when exactly one step has been taken since (true)' })),
+  position_bonus: Type.Optional(Type.Object({
+    weight: Type.Number({ description: 'PerSim uses 0.01 for MountainCar' }),
+    index: Type.Optional(UInt({ description: 'observation element (default 0, the car\'s position)' })),
+    mode: Type.Optional(Type.Union([Type.Literal('peak'), Type.Literal('running')], { description: 'peak (default): the largest value over the whole rollout, per step; running: the largest so far' })),
+  }, { additionalProperties: false, description: 'PerSim\'s MountainCar bonus: weight x the largest observation[index] reached, per imagined step until done' })),
+}, { $id: 'PlanSettings', additionalProperties: false, description: 'planner settings; absent ones take PerSim\'s values' });
+export const PlanRequestSchema = req('plan', {
+  session: SessionHandle,
+  env: Type.Optional(UInt({ description: 'the env of the session to plan for (default 0)' })),
+  planner: Type.Optional(PlannerKindSchema),
+  settings: Type.Optional(PlanSettingsSchema),
+  seed: Type.Optional(Nullable(UInt({ maximum: Number.MAX_SAFE_INTEGER, description: 're-seeds this env\'s planner (and drops its warm start); nil/absent keeps its generator' }))),
+}, 'Runs an MPC planner on the server from the env\'s current state and returns the action to take.');
+
 /** Every v1 request, keyed by op. */
 export const REQUEST_SCHEMAS = {
   hello: HelloRequestSchema,
@@ -106,6 +151,8 @@ export const REQUEST_SCHEMAS = {
   get_state: GetStateRequestSchema,
   set_state: SetStateRequestSchema,
   render: RenderRequestSchema,
+  rollout: RolloutRequestSchema,
+  plan: PlanRequestSchema,
 } as const;
 
 /** Ops of protocol v1 that this tree implements. */
@@ -113,7 +160,7 @@ export type Op = keyof typeof REQUEST_SCHEMAS;
 export const OPS = Object.keys(REQUEST_SCHEMAS) as Op[];
 
 /** Names kept for later minor versions: a server that lacks them answers unknown_op, with details.reserved = true. */
-export const RESERVED_OPS = ['rollout', 'plan', 'list_models', 'start_job', 'job_status', 'cancel_job'] as const;
+export const RESERVED_OPS = ['list_models', 'start_job', 'job_status', 'cancel_job'] as const;
 
 export type HelloRequest = Static<typeof HelloRequestSchema>;
 export type ListEnvsRequest = Static<typeof ListEnvsRequestSchema>;
@@ -126,6 +173,10 @@ export type SetContextRequest = Static<typeof SetContextRequestSchema>;
 export type GetStateRequest = Static<typeof GetStateRequestSchema>;
 export type SetStateRequest = Static<typeof SetStateRequestSchema>;
 export type RenderRequest = Static<typeof RenderRequestSchema>;
+export type RolloutRequest = Static<typeof RolloutRequestSchema>;
+export type PlanRequest = Static<typeof PlanRequestSchema>;
+export type PlanSettings = Static<typeof PlanSettingsSchema>;
+export type PlannerKind = Static<typeof PlannerKindSchema>;
 /** A request of a given op, without its id and op (what a client passes to send). */
 export type RequestFields<O extends Op> = Omit<Static<(typeof REQUEST_SCHEMAS)[O]>, 'id' | 'op'>;
 
@@ -134,7 +185,7 @@ export const LimitsSchema = Type.Object({
   max_frame_bytes: UInt(),
   max_sessions_per_connection: UInt(),
   max_envs_per_session: UInt(),
-  max_rollout_steps: UInt({ description: 'batch x horizon of one rollout or plan (reserved ops)' }),
+  max_rollout_steps: UInt({ description: 'imagined transitions of one rollout or plan: sequences x horizon (x ensemble members when each rolls out, x cem iterations)' }),
 }, { $id: 'Limits', additionalProperties: false });
 export type Limits = Static<typeof LimitsSchema>;
 
@@ -182,6 +233,22 @@ export const ContextsReplySchema = reply('contexts', { contexts: Type.Array(Cont
 export const GetStateReplySchema = reply('get_state', { state: Type.Uint8Array() });
 export const SetStateReplySchema = reply('set_state', { obs: TensorSchema });
 export const RenderReplySchema = reply('render', { mode: Type.String(), data: Type.String({ description: 'an SVG document for mode svg' }) });
+export const RolloutReplySchema = reply('rollout', {
+  obs: Type.Optional(TensorSchema),
+  reward: TensorSchema,
+  terminated: TensorSchema,
+  members: UInt({ description: 'length of the leading member axis (per_member), 1 otherwise' }),
+  transitions: UInt({ description: 'imagined transitions computed' }),
+});
+export const PlanReplySchema = reply('plan', {
+  action: TensorSchema,
+  predicted_return: Type.Number({ description: 'the return the planner expects from its plan (member-averaged, without the position bonus)' }),
+  score: Type.Number({ description: 'the objective the choice maximised (return plus bonus)' }),
+  sequence: TensorSchema,
+  planner: PlannerKindSchema,
+  warm_started: Type.Boolean({ description: 'whether the previous plan, shifted, seeded this decision' }),
+  transitions: UInt({ description: 'imagined transitions computed' }),
+});
 export const ErrorReplySchema = Type.Object({
   id: Type.Union([Id, Type.Null()], { description: 'nil when the request id could not be read' }),
   ok: Type.Literal(false),
@@ -201,6 +268,8 @@ export const REPLY_SCHEMAS: Record<Op, TSchema> = {
   get_state: GetStateReplySchema,
   set_state: SetStateReplySchema,
   render: RenderReplySchema,
+  rollout: RolloutReplySchema,
+  plan: PlanReplySchema,
 };
 
 export type HelloReply = Static<typeof HelloReplySchema>;
@@ -213,6 +282,8 @@ export type ContextsReply = Static<typeof ContextsReplySchema>;
 export type GetStateReply = Static<typeof GetStateReplySchema>;
 export type SetStateReply = Static<typeof SetStateReplySchema>;
 export type RenderReply = Static<typeof RenderReplySchema>;
+export type RolloutReply = Static<typeof RolloutReplySchema>;
+export type PlanReply = Static<typeof PlanReplySchema>;
 export type ErrorReply = Static<typeof ErrorReplySchema>;
 
 /** The successful reply type of each op. */
@@ -228,4 +299,6 @@ export interface ReplyOf {
   get_state: GetStateReply;
   set_state: SetStateReply;
   render: RenderReply;
+  rollout: RolloutReply;
+  plan: PlanReply;
 }

@@ -42,6 +42,23 @@ export interface Dynamics {
   readContexts?(contexts: Float64Array, n: number, out: Float64Array): void;
   /** Frees resources; called once when the session closes. */
   dispose?(): void;
+  /**
+   * Ensemble dynamics only (PerSim, MOCODA): the number of independently trained members. Absent or 1 means the
+   * dynamics is not an ensemble. An ensemble's `step` MUST be the mean of its members' predictions for the same input:
+   * that is what sessions serve and what CEM propagates (REFERENCE.md 4, "all members are fed the ensemble-mean
+   * state"). `stepMembers` is then required as well.
+   */
+  readonly members?: number;
+  /**
+   * Ensemble dynamics only: every member steps its own rows, in one call, so a learned model can run one batched
+   * network call over members instead of M separate ones. `batch.n` is members x k and the rows are member-major: rows
+   * [m*k, (m+1)*k) are member m's, stepped by member m alone, and its predictions go to the same rows of `batch.next`.
+   * Every member receives its own states (random shooting lets each member roll out its own trajectory, REFERENCE.md
+   * 4), while actions and contexts are given per row like any batch. Callers guarantee n % members === 0. A model
+   * without a cheaper way to average can build its `step` from this one with meanStepFromMembers
+   * (src/planning/ensemble.ts); tests/planning/point-mass.ts has a two-member example.
+   */
+  stepMembers?(batch: TransitionBatch): void;
 }
 
 /** A drawing of one instance, for humans and dashboards. */

@@ -34,7 +34,7 @@ async function sessionAt(states: Array<[number, number]>, fields: Msg = {}): Pro
 describe('hello', () => {
   it('reports the protocol, every implemented op and the limits', async () => {
     const r = await c.ok({ op: 'hello', protocol: PROTOCOL_VERSION, client: 'raw-test' });
-    expect(r.protocol).toBe('1.0.0');
+    expect(r.protocol).toBe('1.1.0');
     expect(typeof r.server).toBe('string');
     expect([...r.capabilities].sort()).toEqual([...OPS].sort());
     expect(r.limits).toEqual({ max_frame_bytes: 16 * 1024 * 1024, max_sessions_per_connection: 64, max_envs_per_session: 4096, max_rollout_steps: 10_000_000 });

@@ -6,8 +6,10 @@ import { getContext, setContext } from './context.js';
 import { hello } from './hello.js';
 import { listEnvs } from './list-envs.js';
 import { make } from './make.js';
+import { plan } from './plan.js';
 import { render } from './render.js';
 import { reset } from './reset.js';
+import { rollout } from './rollout.js';
 import { getState, setState } from './state.js';
 import { step } from './step.js';
 
@@ -24,4 +26,6 @@ export const OP_HANDLERS: { readonly [O in Op]: OpHandler<O> } = {
   get_state: getState,
   set_state: setState,
   render,
+  rollout,
+  plan,
 };

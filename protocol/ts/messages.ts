@@ -18,6 +18,7 @@ export const AutoresetSchema = Type.Union([Type.Literal('next_step'), Type.Liter
   $id: 'Autoreset',
   description: 'Vector sessions: what happens after a sub-env ends. Single sessions always need an explicit reset.',
 });
+/** How a vector session handles an ended sub-env. */
 export type AutoresetMode = Static<typeof AutoresetSchema>;
 
 export const SeedSchema = Type.Union([UInt({ maximum: Number.MAX_SAFE_INTEGER }), Type.Array(UInt({ maximum: Number.MAX_SAFE_INTEGER })), Type.Null()], {
@@ -162,6 +163,7 @@ export const OPS = Object.keys(REQUEST_SCHEMAS) as Op[];
 /** Names kept for later minor versions: a server that lacks them answers unknown_op, with details.reserved = true. */
 export const RESERVED_OPS = ['list_models', 'start_job', 'job_status', 'cancel_job'] as const;
 
+/** TypeScript types of the request schemas (with id and op). */
 export type HelloRequest = Static<typeof HelloRequestSchema>;
 export type ListEnvsRequest = Static<typeof ListEnvsRequestSchema>;
 export type MakeRequest = Static<typeof MakeRequestSchema>;
@@ -187,6 +189,7 @@ export const LimitsSchema = Type.Object({
   max_envs_per_session: UInt(),
   max_rollout_steps: UInt({ description: 'imagined transitions of one rollout or plan: sequences x horizon (x ensemble members when each rolls out, x cem iterations)' }),
 }, { $id: 'Limits', additionalProperties: false });
+/** The limits hello reports. */
 export type Limits = Static<typeof LimitsSchema>;
 
 export const HelloReplySchema = reply('hello', {
@@ -272,6 +275,7 @@ export const REPLY_SCHEMAS: Record<Op, TSchema> = {
   plan: PlanReplySchema,
 };
 
+/** TypeScript types of the successful replies (with id and ok). */
 export type HelloReply = Static<typeof HelloReplySchema>;
 export type ListEnvsReply = Static<typeof ListEnvsReplySchema>;
 export type MakeReply = Static<typeof MakeReplySchema>;

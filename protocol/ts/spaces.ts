@@ -48,6 +48,7 @@ export const SpaceSpecSchema = Type.Recursive(
   { $id: 'SpaceSpec' },
 );
 
+/** TypeScript types of the space schemas above (what a client receives in list_envs and make). */
 export type BoxSpec = Static<typeof BoxSpecSchema>;
 export type DiscreteSpec = Static<typeof DiscreteSpecSchema>;
 export type MultiDiscreteSpec = Static<typeof MultiDiscreteSpecSchema>;
@@ -75,6 +76,7 @@ export const ContextSpecSchema = Type.Object({ params: Type.Array(ContextParamSc
 /** A context given or read back: parameter name to value. Partial maps keep the other parameters as they are. */
 export const ContextMapSchema = Type.Record(Type.String(), Type.Number(), { $id: 'ContextMap' });
 
+/** TypeScript types of the context schemas. */
 export type ContextParam = Static<typeof ContextParamSchema>;
 export type ContextSpec = Static<typeof ContextSpecSchema>;
 export type ContextMap = Static<typeof ContextMapSchema>;
@@ -90,6 +92,7 @@ export const EnvOptionSchema = Type.Object(
   },
   { $id: 'EnvOption', additionalProperties: false },
 );
+/** TypeScript type of an env option. */
 export type EnvOption = Static<typeof EnvOptionSchema>;
 
 /** Local causal structure (MOCODA): which roots (state and action variables) each next-state variable depends on. */
@@ -105,6 +108,7 @@ export const CausalSpecSchema = Type.Object(
   },
   { $id: 'CausalSpec', additionalProperties: false },
 );
+/** TypeScript type of the causal structure. */
 export type CausalSpec = Static<typeof CausalSpecSchema>;
 
 /** Everything a client needs to know about an environment before making it. */
@@ -124,6 +128,7 @@ export const EnvSpecSchema = Type.Object(
   },
   { $id: 'EnvSpec', additionalProperties: false },
 );
+/** TypeScript type of an environment spec. */
 export type EnvSpec = Static<typeof EnvSpecSchema>;
 
 /** Every schema of this module, for the JSON Schema generator. */

@@ -7,7 +7,7 @@ import { ContextSpace } from '../../src/core/context.js';
 import type { EnvDefinition, EnvEntry, TransitionBatch } from '../../src/core/definition.js';
 import { Box } from '../../src/core/spaces.js';
 import { observeIdentity, pureDynamics, stateFromObservationIdentity } from './identity.js';
-import { MAX_POSITION, MAX_SPEED, MIN_POSITION, mountainCarContext, mountainCarInitial, reachedGoal, renderMountainCar } from './mountain-car.js';
+import { MAX_POSITION, MAX_SPEED, MIN_POSITION, advanceCar, mountainCarContext, mountainCarInitial, reachedGoal, renderMountainCar } from './mountain-car.js';
 
 /** Gymnasium's goal for the continuous variant is lower than the discrete one's 0.5. */
 export const CONTINUOUS_GOAL_POSITION = 0.45;
@@ -35,18 +35,7 @@ export const mountainCarContinuousContext = new ContextSpace([
  */
 export function mountainCarContinuousStep(b: TransitionBatch): void {
   const { n, states, actions, contexts, next } = b;
-  for (let i = 0; i < n; i++) {
-    const x = states[2 * i];
-    const gravity = contexts[2 * i + GRAVITY];
-    const power = contexts[2 * i + POWER];
-    let v = states[2 * i + 1] + actions[i] * power - gravity * Math.cos(3 * x);
-    v = Math.min(Math.max(v, -MAX_SPEED), MAX_SPEED);
-    let x2 = x + v;
-    x2 = Math.min(Math.max(x2, MIN_POSITION), MAX_POSITION);
-    if (x2 === MIN_POSITION && v < 0) v = 0;
-    next[2 * i] = x2;
-    next[2 * i + 1] = v;
-  }
+  for (let i = 0; i < n; i++) advanceCar(states, next, i, actions[i] * contexts[2 * i + POWER], contexts[2 * i + GRAVITY]);
 }
 
 /** Builds the definition (no options). */

@@ -20,19 +20,24 @@ export const mountainCarContext = new ContextSpace([
   { name: 'gravity', default: 0.0025, low: 0.0001, high: 0.0035, description: 'downhill pull per step; PerSim test agents use 0.0001, 0.0005, 0.001, 0.0025, 0.0035' },
 ]);
 
+/**
+ * The update both MountainCar variants share: velocity gains `push` minus gravity's pull, is clipped to the speed limit,
+ * the position follows and is clipped to the track, and hitting the left wall stops the car.
+ */
+export function advanceCar(states: Float64Array, next: Float64Array, i: number, push: number, gravity: number): void {
+  const x = states[2 * i];
+  let v = states[2 * i + 1] + push - gravity * Math.cos(3 * x);
+  v = Math.min(Math.max(v, -MAX_SPEED), MAX_SPEED);
+  const x2 = Math.min(Math.max(x + v, MIN_POSITION), MAX_POSITION);
+  if (x2 === MIN_POSITION && v < 0) v = 0;
+  next[2 * i] = x2;
+  next[2 * i + 1] = v;
+}
+
 /** The batched transition (exported so tests and planners can call the formula directly). */
 export function mountainCarStep(b: TransitionBatch): void {
   const { n, states, actions, contexts, next } = b;
-  for (let i = 0; i < n; i++) {
-    const x = states[2 * i];
-    let v = states[2 * i + 1] + (actions[i] - 1) * FORCE - contexts[i] * Math.cos(3 * x);
-    v = Math.min(Math.max(v, -MAX_SPEED), MAX_SPEED);
-    let x2 = x + v;
-    x2 = Math.min(Math.max(x2, MIN_POSITION), MAX_POSITION);
-    if (x2 === MIN_POSITION && v < 0) v = 0;
-    next[2 * i] = x2;
-    next[2 * i + 1] = v;
-  }
+  for (let i = 0; i < n; i++) advanceCar(states, next, i, (actions[i] - 1) * FORCE, contexts[i]);
 }
 
 function hillHeight(x: number): number {

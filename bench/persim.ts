@@ -5,7 +5,8 @@
  *   - training: the forward and backward products of one step (per member: x W for every layer, and the two products
  *     of each layer's gradient) timed alone, so the ratio says how much the rest (op dispatch, Adam, gathers) costs;
  *     the step is also timed with TF.js's own transposed-operand gradient to show what the explicit transposes buy;
- *   - inference: the network's forward products alone, and the same products as one 3-D batched matMul over members.
+ *   - inference: the network's forward products alone, and the same products as one 3-D batched matMul over members;
+ *     inference is timed for mixed agents, for one agent (the planning case) and through the training graph.
  * Usage: node bin/run-ts.mjs bench/persim.ts [--quick] [--write]   (--write: also docs/results/persim-bench.md)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -85,7 +86,12 @@ async function main(): Promise<void> {
       actions[i] = d.actions[j];
       ids[i] = d.agentIds[j];
     }
+    // Mixed agents (every row its own agent, as in evaluation batches) and one agent (the planning case, where the
+    // action and agent factors fold into the state encoder's last layer), against the old training-graph path.
     const ms = timeIt(() => r.network.predictDeltas(states, actions, B, { agentIds: ids }), minMs);
+    const one = new Int32Array(B).fill(3);
+    const msOne = timeIt(() => r.network.predictDeltas(states, actions, B, { agentIds: one }), minMs);
+    const msGraph = timeIt(() => r.network.predictDeltasGraph(states, actions, B, { agentIds: ids }), minMs);
     // Baselines: the network's chain of products alone (no bias, activation or encoders), read back once like the model.
     const ws = sizes.slice(0, -1).map((s, k) => tf.randomNormal([s, sizes[k + 1]]) as tf.Tensor2D);
     const x0 = tf.randomNormal([B, sizes[0]]) as tf.Tensor2D;
@@ -97,8 +103,10 @@ async function main(): Promise<void> {
     const w3 = ws.map((w) => tf.stack([w, w, w, w, w]) as tf.Tensor3D);
     const x3 = tf.stack([x0, x0, x0, x0, x0]) as tf.Tensor3D;
     const batched = timeIt(() => tf.tidy(() => { w3.reduce((h, w) => tf.matMul(h, w), x3).dataSync(); }), minMs);
-    rows.push(`| ${envId} inference, 5000 states x 5 members | ${((B / ms) * 1000).toFixed(0)} imagined steps/s (${ms.toFixed(1)} ms per batch) | plain 2-D matMuls: ${plain.toFixed(2)} ms; one 3-D batched matMul per layer: ${batched.toFixed(2)} ms | ${(ms / plain).toFixed(1)}x of 2-D |`);
-    console.log(rows[rows.length - 1]);
+    const base = `plain 2-D matMuls (${sizes.join('-')}, 5 members): ${plain.toFixed(2)} ms; one 3-D batched matMul per layer: ${batched.toFixed(2)} ms`;
+    const line = (what: string, t: number) => `| ${envId} inference, 5000 states x 5 members, ${what} | ${((B / t) * 1000).toFixed(0)} imagined steps/s (${t.toFixed(1)} ms per batch) | ${base} | ${(t / plain).toFixed(2)}x of 2-D |`;
+    rows.push(line('mixed agents (fast path)', ms), line('one agent (fast path, folded last layer)', msOne), line('mixed agents, training graph (before)', msGraph));
+    console.log(rows.slice(-3).join('\n'));
     tf.dispose([...ws, x0, ...w3, x3]);
     r.network.dispose();
   }

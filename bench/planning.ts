@@ -7,7 +7,8 @@
  * - plan over the protocol (a child `twingym serve`) against the same decision in process.
  * Nothing is asserted; results are printed and written to docs/results/mpc-planning-bench.md.
  *
- * Usage: node bin/run-ts.mjs bench/planning.ts [--decisions 30] [--no-cheetah] [--no-tf]
+ * Usage: node bin/run-ts.mjs bench/planning.ts [--decisions 30] [--no-cheetah] [--no-tf] [--cheetah-model ID]
+ *        [--cheetah-registry DIR]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +22,7 @@ import { EnvSession } from '../src/core/session.js';
 import { Cem } from '../src/planning/cem.js';
 import { meanStepFromMembers } from '../src/planning/ensemble.js';
 import { MOUNTAIN_CAR_BONUS } from '../src/planning/objective.js';
+import { contextRowOf } from '../src/planning/planner.js';
 import type { Planner } from '../src/planning/planner.js';
 import { RandomShooting } from '../src/planning/random-shooting.js';
 import { ROOT, median, spawnTwinGym, table } from './util.js';
@@ -206,6 +208,45 @@ async function persimRow(decisions: number, floor: { once: () => number } | null
   };
 }
 
+/**
+ * CEM 200 x 30 x 6 iterations imagining with a PerSim HalfCheetah model (--cheetah-model ID, registry
+ * --cheetah-registry, default /tmp/twingym-halfcheetah; scripts/persim-halfcheetah.ts trains one), each decision paired
+ * with plain matMuls of that model's network FLOPs (state and action encoders, 5 members x 200 rows x 180 steps).
+ */
+async function persimCheetahRow(decisions: number): Promise<Row | string> {
+  const i = process.argv.indexOf('--cheetah-model');
+  if (i < 0) return 'pass --cheetah-model ID';
+  const id = process.argv[i + 1];
+  const r = process.argv.indexOf('--cheetah-registry');
+  const registry = r >= 0 ? process.argv[r + 1] : '/tmp/twingym-halfcheetah';
+  const mod = await import('../src/models/persim/index.js');
+  let model: InstanceType<typeof mod.PersimModel>;
+  try {
+    model = await mod.loadPersim(registry, id);
+  } catch (e) {
+    return `no model (${(e as Error).message.split('\n')[0]})`;
+  }
+  const h = model.meta.hyper;
+  const D = model.network.D;
+  const M = h.members;
+  const stateFloor = await matMulFloor([D, ...h.stateHidden, D * h.rank], 200, M, 30 * 6);
+  const actionFloor = await matMulFloor([model.meta.shape.actionSize, ...h.actionHidden, h.rank], 200, M, 30 * 6);
+  if (!stateFloor || !actionFloor) return 'TF.js unavailable';
+  const def = makeDefinition('HalfCheetah-v0');
+  const agent = model.meta.agents.test_agents[4];
+  const s = new EnvSession({ definition: def, contexts: model.agentContext(agent), seed: 0 });
+  s.reset();
+  const clock = timed(new mod.PersimDynamics(def, model, { agent }, { modelId: id }));
+  const cem = new Cem({ definition: def, dynamics: clock.dynamics }, {}, 1);
+  const m = paired(cem, clock, s, contextRowOf(def, model.agentContext(agent)), () => stateFloor.once() + actionFloor.once(), decisions, 1);
+  s.close();
+  return {
+    what: `CEM 200 x 30 x 6 iterations x 5 members (ensemble-mean states), PerSim HalfCheetah model \`${id}\` (${D}-${h.stateHidden.join('x')}-${D * h.rank} state encoder; test agent 5; ${decisions} decisions)`,
+    ...m,
+    baselineName: 'same network FLOPs as plain matMuls',
+  };
+}
+
 /** plan over the protocol against the same decision in process. */
 async function protocolRow(decisions: number): Promise<Row> {
   const server = await spawnTwinGym();
@@ -326,6 +367,9 @@ async function main(): Promise<void> {
     const persim = await persimRow(Math.min(DECISIONS, 10), mcFloor);
     if (typeof persim === 'string') persimNotes.push(`PerSim + random shooting was not measured: ${persim}.`);
     else log(persim.row);
+    const hcPersim = await persimCheetahRow(2);
+    if (typeof hcPersim === 'string') persimNotes.push(`PerSim HalfCheetah + CEM was not measured: ${hcPersim}.`);
+    else log(hcPersim);
     // What the planner adds beyond the transitions (decision minus time in the dynamics, from the rows above), as a
     // share of the network floor: the overhead a PerSim-backed decision carries on top of its network calls.
     const added = (name: string) => named.get(name)!.planner - named.get(name)!.inDynamics!;

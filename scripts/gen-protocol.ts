@@ -16,7 +16,7 @@ import { ERROR_CODES, httpStatusOf, type ErrorCode } from '../protocol/ts/errors
 
 export { httpStatusOf };
 import { decodeFrame, encodeFrame } from '../protocol/ts/frame.js';
-import { ErrorReplySchema, OPS, REPLY_SCHEMAS, REQUEST_SCHEMAS, RESERVED_OPS, type Op } from '../protocol/ts/messages.js';
+import { ErrorReplySchema, EVENT_SCHEMAS, OPS, REPLY_SCHEMAS, REQUEST_SCHEMAS, RESERVED_OPS, type EventName, type JobInfo, type Op } from '../protocol/ts/messages.js';
 import { SPACE_SCHEMAS, type EnvSpec, type SpaceSpec } from '../protocol/ts/spaces.js';
 import { TensorSchema, DTypeSchema } from '../protocol/ts/schema-types.js';
 import { encodeTensor, type DType, type WireTensor } from '../protocol/ts/tensor.js';
@@ -94,6 +94,11 @@ export function buildSchemas(): Map<string, JsonObject> {
     replies[op] = `${rep.$id}.json`;
   }
   files.set(ErrorReplySchema.$id!, schemaFile(ErrorReplySchema.$id!, ErrorReplySchema, shared));
+  const events: JsonObject = {};
+  for (const [name, schema] of Object.entries(EVENT_SCHEMAS) as Array<[EventName, TSchema]>) {
+    files.set(schema.$id!, schemaFile(schema.$id!, schema, shared));
+    events[name] = `${schema.$id}.json`;
+  }
   // Shared types: the ones messages use, plus every space schema and the tensor parts, even if no message embeds them.
   for (const s of [TensorSchema, DTypeSchema, ...Object.values(SPACE_SCHEMAS)]) if (s.$id && !shared.has(s.$id)) shared.set(s.$id, s);
   const done = new Set<string>();
@@ -116,6 +121,7 @@ export function buildSchemas(): Map<string, JsonObject> {
     requests,
     replies,
     error_reply: `${ErrorReplySchema.$id}.json`,
+    events,
     types: types.map((t) => `${t}.json`),
     reserved_ops: [...RESERVED_OPS],
   });
@@ -125,11 +131,11 @@ export function buildSchemas(): Map<string, JsonObject> {
 // ---------------------------------------------------------------------------------------------------------------
 // Test vectors
 
-/** One entry of protocol/vectors/v1.json. */
+/** One entry of protocol/vectors/v1.json; for kind "event", `op` holds the event name. */
 export interface Vector {
   name: string;
   op: string | null;
-  kind: 'request' | 'reply' | 'error_reply';
+  kind: 'request' | 'reply' | 'error_reply' | 'event';
   description: string;
   hex: string;
   value: JsonValue;
@@ -240,6 +246,8 @@ function vectorSources(): Array<{ name: string; op: string | null; kind: Vector[
     out.push({ name, op, kind: 'request', description, value: { id, op, ...fields } });
   const reply = (name: string, op: Op, id: number, fields: Fields, description: string) =>
     out.push({ name, op, kind: 'reply', description, value: { id, ok: true, ...fields } });
+  const event = (name: string, ev: EventName, fields: Fields, description: string) =>
+    out.push({ name, op: ev, kind: 'event', description, value: { event: ev, ...fields } });
 
   // Single MountainCar session: reset from a known start, then a step with action 2 (push right).
   const g = 0.0025;
@@ -251,12 +259,12 @@ function vectorSources(): Array<{ name: string; op: string | null; kind: Vector[
 
   // hello
   request('hello_request', 'hello', 1, { protocol: PROTOCOL_VERSION, client: 'twingym-python/0.1.0' }, 'Version handshake (optional). The major of protocol must equal the server\'s.');
-  request('hello_request_minimal', 'hello', 1, { protocol: '1.2.0' }, 'A newer minor of the same major is accepted; client is optional.');
+  request('hello_request_minimal', 'hello', 1, { protocol: '1.0.0' }, 'An older (or newer) minor of the same major is accepted; client is optional.');
   reply('hello_reply', 'hello', 1, {
     protocol: PROTOCOL_VERSION,
     server: 'twingym/0.1.0',
     capabilities: [...OPS],
-    limits: { max_frame_bytes: 16 * 1024 * 1024, max_sessions_per_connection: 64, max_envs_per_session: 4096, max_rollout_steps: 10_000_000 },
+    limits: { max_frame_bytes: 16 * 1024 * 1024, max_sessions_per_connection: 64, max_envs_per_session: 4096, max_rollout_steps: 10_000_000, max_jobs: 2 },
   }, 'The server\'s version, the ops it implements and its limits (the defaults).');
 
   // list_envs
@@ -277,8 +285,32 @@ function vectorSources(): Array<{ name: string; op: string | null; kind: Vector[
     autoreset: 'same_step',
   }, 'A vector session of 4 envs with one gravity per env, seed 42 for the first reset (env i gets 42 + i), a 200-step limit and same_step autoreset.');
   request('make_request_learned', 'make', 5, {
-    env_id: 'MountainCar-v0', dynamics: { model: 'persim-mountaincar-v1', agent: 3 }, num_envs: 1, vectorized: true, contexts: { gravity: 0.001 }, seed: null, options: {},
-  }, 'A learned simulator (a PerSim model, personalised for agent 3) as a vector session of one env. Until models exist the server answers unknown_dynamics.');
+    env_id: 'MountainCar-v0', dynamics: { model: 'persim-mountaincar-random', agent: 3 }, num_envs: 1, vectorized: true, seed: null, options: {},
+  }, 'A learned simulator (the PerSim model persim-mountaincar-random, personalised for its trained agent 3) as a vector session of one env. The contexts are the agent\'s, so make takes none.');
+  request('make_request_learned_trajectory', 'make', 5, {
+    env_id: 'MountainCar-v0',
+    dynamics: {
+      model: 'persim-mountaincar-random',
+      trajectory: {
+        observations: f32([3, 2], [-0.5, 0, -0.4991, 0.0009, -0.4974, 0.0017]),
+        actions: t('i64', [3], [2, 2, 2]),
+        next_observations: f32([3, 2], [-0.4991, 0.0009, -0.4974, 0.0017, -0.4949, 0.0025]),
+      },
+      mode: 'sample',
+    },
+  }, 'A new agent: the model fits its latent code from these transitions (tensors [n, obs], actions [n] for a Discrete space); mode sample draws one ensemble member per step and env.');
+  reply('make_reply_learned', 'make', 5, {
+    session: 3,
+    env_id: 'MountainCar-v0',
+    num_envs: 1,
+    vectorized: true,
+    observation_space: MC_OBS.batched(1).spec(),
+    action_space: MC_ACT.batched(1).spec(),
+    single_observation_space: MC_OBS.spec(),
+    single_action_space: MC_ACT.spec(),
+    contexts: [{ gravity: 0.0025 }],
+    metadata: { ...mcMetadata('next_step', 500), dynamics: { kind: 'persim', model: 'persim-mountaincar-random', agent: 3, members: 5, mode: 'mean' } },
+  }, 'A learned session: contexts are the trained agent\'s true context; metadata.dynamics names the model, the agent, the ensemble size and the mode.');
   reply('make_reply', 'make', 3, {
     session: 1,
     env_id: 'MountainCar-v0',
@@ -460,11 +492,68 @@ function vectorSources(): Array<{ name: string; op: string | null; kind: Vector[
     }, 'A CEM decision for MountainCarContinuous: an f32 action of shape [1] and the elites\' mean plan [4, 1].');
   }
 
+  // list_models
+  const modelInfo = {
+    id: 'persim-mountaincar-random',
+    kind: 'persim',
+    env_id: 'MountainCar-v0',
+    env_options: {},
+    created: '2025-01-01T00:00:00.000Z',
+    description: 'persim model of MountainCar-v0 trained on 500 agents (random data)',
+    members: 5,
+    agents: 500,
+    test_agents: [0, 1, 2, 3, 4],
+    context_names: ['gravity'],
+    metadata: { rank: 3, epochs_trained: 300, dataset: { policy: 'random', transitions: 250000 }, metrics: { final_train_loss: 2.1e-7 } },
+  };
+  request('list_models_request', 'list_models', 42, {}, 'Every learned model the server serves.');
+  request('list_models_request_env', 'list_models', 43, { env_id: 'MountainCar-v0' }, 'Only the models of one environment.');
+  reply('list_models_reply', 'list_models', 42, { models: [modelInfo] }, 'One PerSim model: its environment, agents, test agents, ensemble size and kind-specific metadata.');
+
+  // jobs
+  const job = (over: Partial<JobInfo>): JobInfo => ({
+    id: 'job-7f3a', kind: 'train_persim', state: 'queued', params: { dataset: 'mc-random-20', model: 'mc-tiny', epochs: 3 },
+    progress: { done: 0, total: 0, unit: 'epochs' }, created: '2025-01-01T12:00:00.000Z', started: null, finished: null, result: null, error: null, ...over,
+  });
+  const running = job({ state: 'running', started: '2025-01-01T12:00:00.010Z', progress: { done: 2, total: 3, unit: 'epochs', message: 'epoch 2/3, loss 4.1e-5', metrics: { loss: 4.1e-5 } } });
+  const succeeded = job({
+    state: 'succeeded', started: '2025-01-01T12:00:00.010Z', finished: '2025-01-01T12:00:04.500Z', progress: { done: 3, total: 3, unit: 'epochs', message: 'saved mc-tiny' },
+    result: { model: 'mc-tiny', metrics: { final_train_loss: 3.2e-5 } },
+  });
+  request('start_job_request', 'start_job', 44, { kind: 'train_persim', params: { dataset: 'mc-random-20', model: 'mc-tiny', epochs: 3 } },
+    'Trains a PerSim model in the background; this connection receives its progress events (subscribe defaults to true).');
+  request('start_job_request_collect', 'start_job', 45, { kind: 'collect', params: { env_id: 'MountainCar-v0', policy: 'random', agents: 20, steps: 50, seed: 1, dataset: 'mc-random-20' }, subscribe: false },
+    'Collects a dataset without subscribing to its events (poll job_status instead).');
+  reply('start_job_reply', 'start_job', 44, { job: job({}) }, 'The job as created: queued (it starts when a slot is free).');
+  request('job_status_request', 'job_status', 46, { job: 'job-7f3a' }, 'The current state of a job.');
+  reply('job_status_reply', 'job_status', 46, { job: running }, 'A running job with its progress.');
+  request('list_jobs_request', 'list_jobs', 47, {}, 'Every job of the server.');
+  reply('list_jobs_reply', 'list_jobs', 47, {
+    jobs: [succeeded, job({
+      id: 'job-51c0', kind: 'collect', state: 'failed', params: { env_id: 'HalfCheetah-v0', policy: 'pure', agents: 10 },
+      started: '2025-01-01T11:59:00.000Z', finished: '2025-01-01T11:59:00.100Z', progress: { done: 0, total: 10, unit: 'agents' },
+      error: { code: 'invalid_argument', message: 'HalfCheetah-v0 has no pure controller; collect with policy "random"', details: { path: 'params.policy' } },
+    })],
+  }, 'Newest first: a succeeded job with its result and a failed one with its error.');
+  request('cancel_job_request', 'cancel_job', 48, { job: 'job-7f3a' }, 'Cancels a job.');
+  reply('cancel_job_reply', 'cancel_job', 48, { job: job({ state: 'cancelled', started: '2025-01-01T12:00:00.010Z', finished: '2025-01-01T12:00:01.200Z', progress: { done: 1, total: 3, unit: 'epochs' } }) },
+    'The job stopped: state cancelled, nothing was saved.');
+  event('job_progress_event', 'job_progress', { job: running }, 'Progress of a job this connection started (at most about 5 per second per job).');
+  event('job_finished_event', 'job_finished', { job: succeeded }, 'Sent once when the job stops; result holds the trained model id.');
+
+  // compare
+  request('compare_request', 'compare', 49, { model: 'persim-mountaincar-random', agent: 0, episodes: 20, seed: 1, warmup: 10, horizon: 50 },
+    'PerSim\'s sim-versus-real protocol for trained agent 0, run synchronously on the server.');
+  reply('compare_reply', 'compare', 49, {
+    env_id: 'MountainCar-v0', model: 'persim-mountaincar-random', agent: 0, episodes: 20, policy: 'square-wave', warmup: 10, horizon: 50,
+    rmse: { mean: 0.0042, median: 0.0031 }, r2: { mean: 0.962, median: 0.981 }, per_dimension_rmse: [0.0058, 0.00041],
+  }, 'RMSE and R^2 over the open-loop steps (mean and median over episodes) and the RMSE of each observation element.');
+
   // errors: one per code, with the message and details a server would send.
   const E: Record<ErrorCode, { id: number | null; op: string | null; message: string; details: Fields; description?: string }> = {
     invalid_request: { id: null, op: null, message: 'a request must be a map with a non-negative integer id and a string op; got an array', details: {}, description: 'The frame was not a map, so there is no id to echo: id is nil.' },
     invalid_argument: { id: 30, op: 'make', message: 'num_envs must be an integer >= 1', details: { path: 'num_envs' } },
-    unknown_op: { id: 31, op: 'list_models', message: 'op "list_models" is reserved for a later protocol version and not implemented by this server; see hello.capabilities', details: { op: 'list_models', reserved: true } },
+    unknown_op: { id: 31, op: 'fly', message: 'unknown op "fly"; this server implements hello, list_envs, make, ...', details: { op: 'fly', reserved: false } },
     unknown_field: { id: 32, op: 'step', message: 'step has no field "actions"; did you mean "action"?', details: { field: 'actions', op: 'step' } },
     unsupported_version: { id: 1, op: 'hello', message: `protocol 2.0.0 has major 2; this server speaks ${PROTOCOL_VERSION}`, details: { client_protocol: '2.0.0', server_protocol: PROTOCOL_VERSION } },
     unauthorized: { id: 2, op: 'list_envs', message: 'this server requires a token: send "Authorization: Bearer <token>" or ?token=', details: {},
@@ -473,6 +562,8 @@ function vectorSources(): Array<{ name: string; op: string | null; kind: Vector[
     unknown_env_option: { id: 3, op: 'make', message: 'MountainCar-v0 has no option "task"; it takes no options', details: { option: 'task' } },
     unknown_session: { id: 33, op: 'step', message: 'session 9 is not open on this connection; use a handle returned by make on this connection', details: { session: 9 } },
     unknown_dynamics: { id: 5, op: 'make', message: 'no model "persim-mountaincar-v1" for MountainCar-v0; use "true" or a model id from list_models', details: { model: 'persim-mountaincar-v1' } },
+    unknown_job: { id: 46, op: 'job_status', message: 'no job "job-0000"; use an id from start_job or list_jobs (finished jobs are kept for an hour)', details: { job: 'job-0000' } },
+    unknown_dataset: { id: 47, op: 'start_job', message: 'no dataset "mc-missing" in the server\'s datasets; stored: mc-rand', details: { path: 'params.dataset', dataset: 'mc-missing', known: ['mc-rand'] } },
     unknown_context_key: { id: 23, op: 'set_context', message: 'context parameter "g" does not exist; this environment has gravity', details: { key: 'g', known: ['gravity'] } },
     context_out_of_range: { id: 23, op: 'set_context', message: 'context gravity=0.01 is outside [0.0001, 0.0035]', details: { key: 'gravity', value: 0.01, low: 0.0001, high: 0.0035 } },
     bad_dtype: { id: 11, op: 'step', message: 'action has dtype f32; this space takes i32 or i64 or u8 or bool (integers)', details: { path: 'action', got: 'f32', expected: ['i32', 'i64', 'u8', 'bool'] } },
@@ -487,8 +578,8 @@ function vectorSources(): Array<{ name: string; op: string | null; kind: Vector[
     too_many_envs: { id: 4, op: 'make', message: 'num_envs 10000 exceeds this server\'s limit of 4096 envs per session; use several sessions', details: { limit: 4096, num_envs: 10000 } },
     frame_too_large: { id: 11, op: 'step', message: 'the frame has 20971520 bytes; this server accepts at most 16777216 per frame', details: { bytes: 20971520, limit: 16777216 } },
     batch_too_large: { id: 34, op: 'rollout', message: 'rollout of 4096 x 5000 = 20480000 imagined transitions exceeds max_rollout_steps 10000000; split the sequences into requests of at most 2000 sequences (3 requests), or raise the server limit', details: { steps: 20480000, limit: 10_000_000, max_sequences: 2000 }, description: 'details.max_sequences says how many sequences of this horizon fit in one request.' },
-    busy: { id: 35, op: 'start_job', message: 'all 2 job slots are in use; retry when a job finishes', details: { limit: 2 },
-      description: 'Here the job capacity of the reserved job ops; in HTTP bodies (503) and refused upgrades the same code says the server is shutting down or at its connection limit.' },
+    busy: { id: 35, op: 'start_job', message: '2 jobs are running and 16 are queued, the server\'s limits; retry when a job finishes', details: { running: 2, queued: 16, max_jobs: 2, max_queued: 16 },
+      description: 'Here the job capacity; in HTTP bodies (503) and refused upgrades the same code says the server is shutting down or at its connection limit.' },
     internal: { id: 11, op: 'step', message: 'internal error while serving step; the session is unchanged', details: { request_id: 'r-00042' } },
   };
   for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {

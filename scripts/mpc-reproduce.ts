@@ -12,6 +12,10 @@
  * --cheetah-steps N > 0 also runs CEM (PerSim's settings) on the true HalfCheetah-v0 for the first N steps of one
  * episode per test agent, beside zero and uniformly random actions from the same start (a full 1000-step episode costs
  * hours here, so this is a short-horizon report, labelled as such).
+ * --cheetah-model ID [--cheetah-registry DIR] adds CEM imagining with that PerSim HalfCheetah model (e.g. the one
+ * scripts/persim-halfcheetah.ts trains; default registry /tmp/twingym-halfcheetah) for the same steps and starts (the
+ * model predicts observations; the cheetah's state is rebuilt from them by its stateFromObservation); the real cheetah
+ * executes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -20,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { makeDefinition } from '../envs/registry.js';
 import type { ContextMap } from '../protocol/ts/spaces.js';
 import { Rng } from '../src/core/rng.js';
-import type { Dynamics } from '../src/core/definition.js';
+import type { Dynamics, EnvDefinition } from '../src/core/definition.js';
 import { EnvSession } from '../src/core/session.js';
 import { Cem } from '../src/planning/cem.js';
 import { MOUNTAIN_CAR_BONUS, type PositionBonus } from '../src/planning/objective.js';
@@ -141,14 +145,23 @@ async function loadPersimSource(registry: string, id: string, envId: string): Pr
 /** PerSim's HalfCheetah test agents (mass scale, damping scale). */
 const CHEETAH_AGENTS: ContextMap[] = [[0.3, 1.7], [1.7, 0.3], [0.3, 0.3], [1.7, 1.7], [1, 1]].map(([mass_scale, damping_scale]) => ({ mass_scale, damping_scale }));
 
-/** Return of the first `steps` steps from a seeded start under a policy (CEM, zero or random actions). */
-function cheetahRun(context: ContextMap, seed: number, steps: number, policy: 'cem' | 'zero' | 'random'): { ret: number; ms: number } {
+/** CEM's imagination for the cheetah: the definition it plans in and the dynamics, or none (plan on the real env). */
+interface CheetahImagination {
+  definition: EnvDefinition;
+  dynamics: Dynamics;
+}
+
+/**
+ * Return of the first `steps` steps from a seeded start under a policy (CEM on the true env, CEM imagining with a
+ * learned model, zero or random actions).
+ */
+function cheetahRun(context: ContextMap, seed: number, steps: number, policy: 'cem' | 'zero' | 'random', imagine?: CheetahImagination): { ret: number; ms: number } {
   const definition = makeDefinition('HalfCheetah-v0');
   const session = new EnvSession({ definition, contexts: context });
   try {
     session.reset({ seed });
     const row = contextRowOf(definition, context);
-    const cem = policy === 'cem' ? new Cem({ definition, dynamics: session.dynamics }, {}, seed + 7) : null;
+    const cem = policy === 'cem' ? new Cem(imagine ?? { definition, dynamics: session.dynamics }, {}, seed + 7) : null;
     const rng = Rng.fromSeed(seed + 11);
     const A = definition.actionSpace.size;
     let ret = 0;
@@ -170,8 +183,25 @@ function cheetahRun(context: ContextMap, seed: number, steps: number, policy: 'c
   }
 }
 
+/** The PerSim HalfCheetah model's imagination per test agent, or why there is none. */
+async function cheetahPersim(registry: string, id: string): Promise<{ forAgent(a: number): CheetahImagination; describe: string } | string> {
+  const mod = await import('../src/models/persim/index.js');
+  let model: InstanceType<typeof mod.PersimModel>;
+  try {
+    model = await mod.loadPersim(registry, id);
+  } catch (e) {
+    return `no trained model (${(e as Error).message.split('\n')[0]})`;
+  }
+  const definition = makeDefinition('HalfCheetah-v0');
+  const m = model.meta;
+  return {
+    describe: `\`${id}\` (${m.dataset.agents} agents x ${Math.round(m.dataset.transitions / m.dataset.agents)} steps of ${m.dataset.policy} data; state encoder ${m.hyper.stateHidden.join('x')}, rank ${m.hyper.rank}, ${m.hyper.members} members, ${m.hyper.epochs} epochs), mean of the members as REFERENCE.md 4 says`,
+    forAgent: (a) => ({ definition, dynamics: new mod.PersimDynamics(definition, model, { agent: m.agents.test_agents[a] }, { modelId: id }) }),
+  };
+}
+
 /** The short-horizon HalfCheetah report (markdown), or the reason it was not run. */
-function cheetahSection(steps: number, seed: number): string {
+async function cheetahSection(steps: number, seed: number, persimId: string, registry: string): Promise<string> {
   const head = ['## HalfCheetah-v0 (CEM)', ''];
   if (steps <= 0) {
     return [...head,
@@ -179,20 +209,26 @@ function cheetahSection(steps: number, seed: number): string {
       'decision, and on the cannon-es cheetah one decision takes seconds (bench/planning.ts measures it), so a 1000-step',
       'episode per agent is hours of CPU on this 2-core machine. PerSim rows are pending as for the other tables.', ''].join('\n');
   }
+  const persim = persimId ? await cheetahPersim(registry, persimId) : 'not run (pass --cheetah-model ID)';
   const rows = CHEETAH_AGENTS.map((context, a) => {
     const cem = cheetahRun(context, seed + a, steps, 'cem');
+    const learned = typeof persim === 'string' ? null : cheetahRun(context, seed + a, steps, 'cem', persim.forAgent(a));
     const zero = cheetahRun(context, seed + a, steps, 'zero');
     const random = cheetahRun(context, seed + a, steps, 'random');
-    process.stdout.write(`HalfCheetah agent ${a + 1}: CEM ${cem.ret.toFixed(2)}, zero ${zero.ret.toFixed(2)}, random ${random.ret.toFixed(2)} over ${steps} steps (${(cem.ms / 1000).toFixed(1)} s per decision)\n`);
-    return `| agent ${a + 1} ${JSON.stringify(context).replace(/"/g, '')} | **${cem.ret.toFixed(2)}** | ${zero.ret.toFixed(2)} | ${random.ret.toFixed(2)} | ${(cem.ms / 1000).toFixed(1)} |`;
+    process.stdout.write(`HalfCheetah agent ${a + 1}: CEM ${cem.ret.toFixed(2)}${learned ? `, PerSim CEM ${learned.ret.toFixed(2)}` : ''}, zero ${zero.ret.toFixed(2)}, random ${random.ret.toFixed(2)} over ${steps} steps (${(cem.ms / 1000).toFixed(1)} s per true-env decision${learned ? `, ${(learned.ms / 1000).toFixed(2)} s per PerSim decision` : ''})\n`);
+    const pc = (x: { ret: number } | null) => (x ? x.ret.toFixed(2) : 'pending');
+    return `| agent ${a + 1} ${JSON.stringify(context).replace(/"/g, '')} | **${cem.ret.toFixed(2)}** | **${pc(learned)}** | ${zero.ret.toFixed(2)} | ${random.ret.toFixed(2)} | ${(cem.ms / 1000).toFixed(1)} | ${learned ? (learned.ms / 1000).toFixed(2) : '-'} |`;
   });
   return [...head,
     `A short-horizon report, not the paper's metric: the return of the **first ${steps} steps** of one episode per test`,
-    'agent (the paper sums 1000 steps), with CEM on the true env (200 x 30, 1 + 5 iterations, 50 elites) beside zero and',
-    'uniformly random actions from the same seeded start. PerSim + CEM: pending.',
+    'agent (the paper sums 1000 steps), with CEM (200 x 30, 1 + 5 iterations, 50 elites) on the true env and imagining',
+    'with the PerSim HalfCheetah model, beside zero and uniformly random actions from the same seeded start; the true env',
+    'executes in every column.',
     '',
-    `| agent (mass, damping) | CEM, true env | zero actions | random actions | s per CEM decision |`,
-    '| --- | --- | --- | --- | --- |',
+    `PerSim + CEM: ${typeof persim === 'string' ? persim : `model ${persim.describe}; its predicted observations become cheetah states through the definition's stateFromObservation`}.`,
+    '',
+    `| agent (mass, damping) | CEM, true env | CEM, PerSim model | zero actions | random actions | s per true-env CEM decision | s per PerSim CEM decision |`,
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     ''].join('\n');
 }
@@ -298,7 +334,7 @@ async function main(): Promise<void> {
     ].join('\n'));
   }
 
-  const cheetah = cheetahSection(Number(arg('cheetah-steps', '0')), seed);
+  const cheetah = await cheetahSection(Number(arg('cheetah-steps', '0')), seed, arg('cheetah-model', ''), resolve(arg('cheetah-registry', '/tmp/twingym-halfcheetah')));
   const took = ((Date.now() - started) / 1000).toFixed(0);
   const doc = [
     '# MPC rewards (PerSim Tables B.4/B.5, random data)',

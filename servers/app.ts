@@ -17,10 +17,19 @@ import { HttpSessionStore } from './http/session-store.js';
 import { sessionRoutes } from './http/sessions.js';
 import { installTypeBoxValidation } from './http/validation.js';
 import { attachWebSocket, WS_PATH } from './ws/endpoint.js';
+import { DynamicsResolver } from './dynamics.js';
+import { JobManager } from './jobs/manager.js';
+import { jobRoutes } from './http/jobs.js';
+import { modelRoutes } from './http/models.js';
+import { datasetRoutes } from './http/datasets.js';
 import { CLOSE_CODES } from '../protocol/ts/errors.js';
+import { STANDARD_JOB_KINDS } from '../src/jobs/index.js';
+import { MocodaProvider } from '../src/models/mocoda/provider.js';
+import { PersimProvider } from '../src/models/persim/provider.js';
+import type { ModelProvider } from '../src/models/provider.js';
 
 export type { ServerOptions, ServerOptionsInput, ServerLimits, LogLevel } from './options.js';
-export { ServerConfigError, DEFAULT_LIMITS, DEFAULT_HOST, DEFAULT_PORT } from './options.js';
+export { ServerConfigError, DEFAULT_LIMITS, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MODELS_DIR, DEFAULT_DATASETS_DIR } from './options.js';
 
 /** A listening server. */
 export interface RunningServer {
@@ -59,7 +68,20 @@ export async function startServer(input?: ServerOptionsInput): Promise<RunningSe
     forceCloseConnections: true,
   });
   const metrics = new ServerMetrics(app.log);
-  const state = createServerState(options, (n) => metrics.countSteps(n));
+  // Providers the server made itself are its to dispose; given ones belong to the caller.
+  const ownProviders: ModelProvider[] = options.modelProviders === undefined ? [new PersimProvider(options.places.modelsDir), new MocodaProvider(options.places.modelsDir)] : [];
+  const providers = options.modelProviders ?? ownProviders;
+  const resolver = new DynamicsResolver(options.dynamicsProviders ?? [], providers, undefined, (name, err) => app.log.warn({ err, provider: name }, 'a model provider failed to list its models'));
+  const jobs = new JobManager({
+    kinds: options.jobKinds ?? STANDARD_JOB_KINDS,
+    places: options.places,
+    maxRunning: limits.maxJobs,
+    maxQueued: limits.maxQueuedJobs,
+    models: () => providers,
+    observer: metrics.jobObserver(),
+    onError: (job, err) => app.log.error({ err, job }, 'job failed unexpectedly'),
+  });
+  const state = createServerState(options, resolver, jobs, (n) => metrics.countSteps(n));
   const dispatcher = new Dispatcher(metrics);
   const auth = new TokenAuth(options.token);
   let shuttingDown = false;
@@ -80,6 +102,9 @@ export async function startServer(input?: ServerOptionsInput): Promise<RunningSe
   await app.register(healthRoutes, { metrics, shuttingDown: () => shuttingDown });
   await app.register(envRoutes, { state });
   await app.register(sessionRoutes, { state, dispatcher, store });
+  await app.register(modelRoutes, { state, dispatcher });
+  await app.register(jobRoutes, { state, dispatcher });
+  await app.register(datasetRoutes, { state });
 
   const ws = attachWebSocket({ httpServer: app.server, state, dispatcher, auth, metrics, log: app.log, shuttingDown: () => shuttingDown });
 
@@ -89,8 +114,12 @@ export async function startServer(input?: ServerOptionsInput): Promise<RunningSe
     store.closeAll();
     await ws.close(CLOSE_CODES.going_away, 'server failed to start');
     await app.close();
+    await jobs.shutdown(0);
+    await Promise.all(ownProviders.map((p) => p.dispose()));
     throw e;
   }
+  // Warm the model list, so the first list_envs already names the served models.
+  await resolver.refresh();
   const address = app.server.address() as AddressInfo;
   const host = urlHost(options.host);
   const httpUrl = `http://${host}:${address.port}`;
@@ -102,10 +131,13 @@ export async function startServer(input?: ServerOptionsInput): Promise<RunningSe
     (closing ??= (async () => {
       shuttingDown = true;
       app.log.info({ connections: ws.size }, 'shutting down');
+      // Jobs first: their cancellation must not wait behind open SSE streams or sockets.
+      await jobs.shutdown();
       await ws.close(CLOSE_CODES.going_away, 'server shutting down');
       // After app.close no HTTP request is in flight, so no session can be made behind closeAll's back.
       await app.close();
       store.closeAll();
+      await Promise.all(ownProviders.map((p) => p.dispose().catch((err: unknown) => app.log.warn({ err }, 'a model provider failed to dispose'))));
       app.log.info('server closed');
     })());
 

@@ -9,6 +9,8 @@ import type { ErrorCode } from '../protocol/ts/errors.js';
 import type { Op } from '../protocol/ts/messages.js';
 import type { DispatchObserver } from './protocol/dispatch.js';
 import type { SessionObserver } from './protocol/session-table.js';
+import type { JobObserver } from './jobs/manager.js';
+import type { JobState } from '../protocol/ts/messages.js';
 
 /** The metrics a server updates. */
 export class ServerMetrics implements DispatchObserver {
@@ -19,6 +21,8 @@ export class ServerMetrics implements DispatchObserver {
   private readonly sessions: Gauge<'transport'>;
   private readonly steps: Counter;
   private readonly latency: Histogram;
+  private readonly jobsRunning: Gauge;
+  private readonly jobsFinished: Counter<'state' | 'kind'>;
   private readonly requestChildren = new Map<string, { inc(): void }>();
   private readonly errorChildren = new Map<string, { inc(): void }>();
 
@@ -35,6 +39,9 @@ export class ServerMetrics implements DispatchObserver {
       buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
       registers,
     });
+    this.jobsRunning = new Gauge({ name: 'twingym_jobs_running', help: 'Background jobs running now.', registers });
+    this.jobsFinished = new Counter({ name: 'twingym_jobs_finished_total', help: 'Background jobs that reached a final state, by state and kind.', labelNames: ['state', 'kind'], registers });
+    this.jobsRunning.set(0);
     this.sessions.labels('ws').set(0);
     this.sessions.labels('http').set(0);
     this.connections.set(0);
@@ -76,6 +83,14 @@ export class ServerMetrics implements DispatchObserver {
   sessionObserver(transport: 'ws' | 'http'): SessionObserver {
     const gauge = this.sessions.labels(transport);
     return { opened: () => gauge.inc(), closed: () => gauge.dec() };
+  }
+
+  /** The hooks the job manager reports to. */
+  jobObserver(): JobObserver {
+    return {
+      running: (delta) => this.jobsRunning.inc(delta),
+      finished: (state: JobState, kind: string) => this.jobsFinished.labels(state, kind).inc(),
+    };
   }
 
   /** The exposition text and its content type. */

@@ -2,7 +2,11 @@
  * Server configuration: the options startServer takes, their defaults (protocol/DECISIONS.md 13) and the checks that
  * refuse a configuration which would be unsafe or meaningless before any socket is opened.
  */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Limits } from '../protocol/ts/messages.js';
+import type { JobKind, JobPlaces } from '../src/jobs/types.js';
+import type { ModelProvider } from '../src/models/provider.js';
 import type { DynamicsProvider } from './dynamics.js';
 
 /** Per-connection and server-wide limits. */
@@ -19,6 +23,10 @@ export interface ServerLimits {
   httpSessionIdleMs: number;
   /** batch x horizon (x members) of one rollout or plan request; reported by hello. */
   maxRolloutSteps: number;
+  /** Jobs running at once, server-wide; reported by hello as max_jobs. */
+  maxJobs: number;
+  /** Jobs waiting for a slot; start_job answers busy beyond it. */
+  maxQueuedJobs: number;
 }
 
 /** Log levels of fastify's pino logger. */
@@ -33,12 +41,18 @@ export interface ServerOptions {
   token?: string;
   limits: ServerLimits;
   logLevel: LogLevel;
-  /** Learned-model providers consulted by make for dynamics other than "true". */
+  /** In-process dynamics sources (test doubles, embedders), consulted by make after the model providers. */
   dynamicsProviders?: readonly DynamicsProvider[];
+  /** Model registries served by list_models and make (default: PerSim models of places.modelsDir). */
+  modelProviders?: readonly ModelProvider[];
+  /** Where jobs write models and datasets (default: the repository's models/ and ./twingym-data). */
+  places: JobPlaces;
+  /** The job kinds start_job runs (default: STANDARD_JOB_KINDS of src/jobs). */
+  jobKinds?: readonly JobKind[];
 }
 
 /** What callers pass: any subset, with limits merged field by field over the defaults. */
-export type ServerOptionsInput = Partial<Omit<ServerOptions, 'limits'>> & { limits?: Partial<ServerLimits> };
+export type ServerOptionsInput = Partial<Omit<ServerOptions, 'limits' | 'places'>> & { limits?: Partial<ServerLimits>; places?: Partial<JobPlaces> };
 
 /** protocol/DECISIONS.md 13. */
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -49,7 +63,14 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxHttpSessions: 256,
   httpSessionIdleMs: 600_000,
   maxRolloutSteps: 10_000_000,
+  maxJobs: 2,
+  maxQueuedJobs: 16,
 });
+
+/** The shipped models: <repo>/models, found from this module's location so it works from any working directory. */
+export const DEFAULT_MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'models');
+/** Where collected datasets go unless told otherwise (relative to the working directory). */
+export const DEFAULT_DATASETS_DIR = 'twingym-data';
 
 /** Loopback only by default: serving other machines is a decision that needs a token. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -91,7 +112,14 @@ export function resolveServerOptions(input: ServerOptionsInput = {}): ServerOpti
       'Pass --token (or TWINGYM_TOKEN), or bind 127.0.0.1.',
     );
   }
-  return { host, port, token, limits, logLevel: input.logLevel ?? 'info', dynamicsProviders: input.dynamicsProviders ?? [] };
+  const places: JobPlaces = {
+    modelsDir: resolve(input.places?.modelsDir ?? DEFAULT_MODELS_DIR),
+    datasetsDir: resolve(input.places?.datasetsDir ?? DEFAULT_DATASETS_DIR),
+  };
+  return {
+    host, port, token, limits, logLevel: input.logLevel ?? 'info', dynamicsProviders: input.dynamicsProviders ?? [],
+    modelProviders: input.modelProviders, places, jobKinds: input.jobKinds,
+  };
 }
 
 /** The limits hello reports, in wire names. */
@@ -101,5 +129,6 @@ export function wireLimits(limits: ServerLimits): Limits {
     max_sessions_per_connection: limits.maxSessionsPerConnection,
     max_envs_per_session: limits.maxEnvsPerSession,
     max_rollout_steps: limits.maxRolloutSteps,
+    max_jobs: limits.maxJobs,
   };
 }

@@ -21,7 +21,7 @@ import (
 )
 
 // ProtocolVersion is the protocol this client speaks; the server's major must match.
-const ProtocolVersion = "1.1.0"
+const ProtocolVersion = "1.2.0"
 
 // ClientName identifies this client in hello.
 const ClientName = "twingym-go/0.1.0"
@@ -32,6 +32,8 @@ type Limits struct {
 	MaxSessionsPerConnection int64
 	MaxEnvsPerSession        int64
 	MaxRolloutSteps          int64
+	// MaxJobs is how many jobs the server runs at once (0 when a server older than 1.2.0 does not say).
+	MaxJobs int64
 }
 
 // HelloReply is what the server says about itself.
@@ -72,6 +74,10 @@ func WithHeader(h http.Header) Option { return func(c *dialConfig) { c.header = 
 
 // Client is one WebSocket connection to a server. Its methods are safe for concurrent use; requests are answered
 // in order, and Send/Receive allow several requests in flight.
+//
+// Server events (frames with an "event" key and neither id nor ok, such as job_progress) are never taken for
+// replies: whenever the client reads, each one is handed to the listeners added with OnEvent and kept in Events,
+// whatever its name, so events this client does not know are ignored.
 type Client struct {
 	ws      *websocket.Conn
 	mu      sync.Mutex
@@ -80,8 +86,74 @@ type Client struct {
 	closed  bool
 	// Hello is the server's hello reply (zero when WithoutHello was given).
 	Hello HelloReply
-	// Events holds server events (frames with an "event" key) received while waiting for replies.
+	// Events holds the last EventHistory server events received (read it while no request is running).
 	Events []map[string]any
+
+	lmu       sync.Mutex
+	listeners []*eventListener
+}
+
+// EventHistory is how many events Client.Events keeps (the oldest are dropped first).
+const EventHistory = 1000
+
+// Event is a server event frame: its Name, the JobInfo of job events, and the frame as sent.
+type Event struct {
+	Name string
+	// Job is set for job_progress and job_finished.
+	Job *JobInfo
+	Raw map[string]any
+}
+
+type eventListener struct{ fn func(Event) }
+
+// OnEvent calls fn for every event frame read from now on (while a reply or a job is awaited) and returns a function
+// that removes it. fn runs on the goroutine reading the connection, which holds the client: it must not use this
+// Client, and should return quickly.
+func (c *Client) OnEvent(fn func(Event)) (remove func()) {
+	l := &eventListener{fn}
+	c.lmu.Lock()
+	c.listeners = append(c.listeners, l)
+	c.lmu.Unlock()
+	return func() {
+		c.lmu.Lock()
+		defer c.lmu.Unlock()
+		for i, x := range c.listeners {
+			if x == l {
+				c.listeners = append(c.listeners[:i:i], c.listeners[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// isEvent reports whether a frame is a server event: a string "event" and neither "id" nor "ok".
+func isEvent(m map[string]any) bool {
+	if _, ok := m["event"].(string); !ok {
+		return false
+	}
+	_, hasID := m["id"]
+	_, hasOK := m["ok"]
+	return !hasID && !hasOK
+}
+
+// dispatch records an event and hands it to the listeners; c.mu is held by the caller.
+func (c *Client) dispatch(m map[string]any) {
+	if len(c.Events) >= EventHistory {
+		c.Events = append(c.Events[:0:0], c.Events[len(c.Events)-EventHistory+1:]...)
+	}
+	c.Events = append(c.Events, m)
+	ev := Event{Raw: m}
+	ev.Name, _ = m["event"].(string)
+	if jm, ok := m["job"].(map[string]any); ok {
+		j := parseJob(jm)
+		ev.Job = &j
+	}
+	c.lmu.Lock()
+	ls := append([]*eventListener(nil), c.listeners...)
+	c.lmu.Unlock()
+	for _, l := range ls {
+		l.fn(ev)
+	}
 }
 
 type pendingRequest struct {
@@ -164,7 +236,7 @@ func parseHello(m map[string]any) HelloReply {
 	}
 	if l, ok := m["limits"].(map[string]any); ok {
 		h.Limits = Limits{toInt64(l["max_frame_bytes"]), toInt64(l["max_sessions_per_connection"]),
-			toInt64(l["max_envs_per_session"]), toInt64(l["max_rollout_steps"])}
+			toInt64(l["max_envs_per_session"]), toInt64(l["max_rollout_steps"]), toInt64(l["max_jobs"])}
 	}
 	return h
 }
@@ -293,8 +365,8 @@ func (c *Client) receive(ctx context.Context, raiseErrors bool) (map[string]any,
 		if !ok {
 			return nil, &ProtocolError{fmt.Sprintf("a reply is not a map: %T", v)}
 		}
-		if _, isEvent := mm["event"]; isEvent && mm["id"] == nil && mm["ok"] == nil {
-			c.Events = append(c.Events, mm)
+		if isEvent(mm) {
+			c.dispatch(mm)
 			continue
 		}
 		m = mm

@@ -12,9 +12,13 @@ type MakeOptions struct {
 	NumEnvs int
 	// Vectorized forces vector semantics even for one env.
 	Vectorized bool
-	// Model selects learned dynamics by model id ("" for the true environment); Agent selects a PerSim agent.
-	Model string
-	Agent *int
+	// Model selects learned dynamics by model id from ListModels ("" for the true environment); Agent selects a
+	// trained PerSim agent, or Trajectory personalises the model for a new agent from its transitions.
+	Model      string
+	Agent      *int
+	Trajectory *Trajectory
+	// Mode is "mean" (the ensemble mean, the server's default) or "sample" (one member drawn per step and env).
+	Mode string
 	// Context applies to every env; Contexts gives one map per env. Parameters left out keep their defaults.
 	Context  map[string]float64
 	Contexts []map[string]float64
@@ -27,6 +31,17 @@ type MakeOptions struct {
 	// Options are env options (EnvSpec.Raw["options"]).
 	Options map[string]any
 }
+
+// Trajectory is a new agent's transitions for PerSim personalisation: Observations and NextObservations [n, O],
+// Actions [n] (discrete actions as integers) or [n, A]. Build them with Float64Tensor(values, n, O) and friends.
+type Trajectory struct {
+	Observations     Tensor
+	Actions          Tensor
+	NextObservations Tensor
+}
+
+// Agent returns a pointer to a, for MakeOptions.Agent.
+func Agent(a int) *int { return &a }
 
 // Seed returns a pointer to s, for MakeOptions.Seed and ResetOptions.Seed.
 func Seed(s uint64) *uint64 { return &s }
@@ -50,6 +65,9 @@ type Env struct {
 	MaxEpisodeSteps int
 	Autoreset       string
 	RenderModes     []string
+	// Dynamics is metadata.dynamics: {"kind": "true"}, or for a learned model its kind, model, agent (or
+	// personalized), members and mode.
+	Dynamics map[string]any
 	// Raw is the make reply as sent.
 	Raw map[string]any
 }
@@ -62,9 +80,16 @@ func (c *Client) Make(ctx context.Context, envID string, o MakeOptions) (*Env, e
 		if o.Agent != nil {
 			dyn = append(dyn, Field{"agent", *o.Agent})
 		}
+		if o.Trajectory != nil {
+			dyn = append(dyn, Field{"trajectory", Obj{{"observations", o.Trajectory.Observations},
+				{"actions", o.Trajectory.Actions}, {"next_observations", o.Trajectory.NextObservations}}})
+		}
+		if o.Mode != "" {
+			dyn = append(dyn, Field{"mode", o.Mode})
+		}
 		f = append(f, Field{"dynamics", dyn})
-	} else if o.Agent != nil {
-		return nil, fmt.Errorf("twingym: Agent applies to learned dynamics only; set Model")
+	} else if o.Agent != nil || o.Trajectory != nil || o.Mode != "" {
+		return nil, fmt.Errorf("twingym: Agent, Trajectory and Mode apply to learned dynamics only; set Model")
 	}
 	if o.NumEnvs > 0 && o.NumEnvs != 1 {
 		f = append(f, Field{"num_envs", o.NumEnvs})
@@ -112,6 +137,7 @@ func (c *Client) Make(ctx context.Context, envID string, o MakeOptions) (*Env, e
 		e.MaxEpisodeSteps = int(toInt64(md["max_episode_steps"]))
 		e.Autoreset, _ = md["autoreset"].(string)
 		e.RenderModes = stringList(md["render_modes"])
+		e.Dynamics, _ = md["dynamics"].(map[string]any)
 	}
 	return e, nil
 }

@@ -42,6 +42,8 @@ var (
 	ErrUnknownEnvOption   = codeErr("unknown_env_option")
 	ErrUnknownSession     = codeErr("unknown_session")
 	ErrUnknownDynamics    = codeErr("unknown_dynamics")
+	ErrUnknownJob         = codeErr("unknown_job")
+	ErrUnknownDataset     = codeErr("unknown_dataset")
 	ErrUnknownContextKey  = codeErr("unknown_context_key")
 	ErrContextOutOfRange  = codeErr("context_out_of_range")
 	ErrBadDType           = codeErr("bad_dtype")
@@ -63,8 +65,8 @@ var (
 // ErrorCodes lists every documented code, in the order of protocol/ts/errors.ts.
 var ErrorCodes = []string{
 	"invalid_request", "invalid_argument", "unknown_op", "unknown_field", "unsupported_version", "unauthorized",
-	"unknown_env", "unknown_env_option", "unknown_session", "unknown_dynamics", "unknown_context_key",
-	"context_out_of_range", "bad_dtype", "bad_shape", "bad_tensor", "out_of_bounds", "not_reset", "needs_reset",
+	"unknown_env", "unknown_env_option", "unknown_session", "unknown_dynamics", "unknown_job", "unknown_dataset",
+	"unknown_context_key", "context_out_of_range", "bad_dtype", "bad_shape", "bad_tensor", "out_of_bounds", "not_reset", "needs_reset",
 	"bad_state", "unsupported", "too_many_sessions", "too_many_envs", "frame_too_large", "batch_too_large", "busy",
 	"internal",
 }

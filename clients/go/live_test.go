@@ -22,6 +22,7 @@ var (
 	serverURL  string
 	serverErr  error
 	serverCmd  *exec.Cmd
+	serverDir  string
 )
 
 func TestMain(m *testing.M) {
@@ -34,12 +35,18 @@ func TestMain(m *testing.M) {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			_ = serverCmd.Process.Kill()
+			<-done
 		}
+	}
+	if serverDir != "" {
+		os.RemoveAll(serverDir)
 	}
 	os.Exit(code)
 }
 
-// liveURL is $TWINGYM_URL, or a server started once (node bin/twingym.mjs serve) on a free port.
+// liveURL is $TWINGYM_URL, or a server started once (node bin/twingym.mjs serve) on a free port. The server runs in
+// a temporary directory (removed by TestMain) that also holds its --data, so the datasets its jobs write stay out of
+// the repository; it serves the repository's shipped models.
 func liveURL(t testing.TB) string {
 	t.Helper()
 	serverOnce.Do(func() {
@@ -60,8 +67,12 @@ func liveURL(t testing.TB) string {
 			serverErr = err
 			return
 		}
-		serverCmd = exec.Command("node", "bin/twingym.mjs", "serve", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "warn")
-		serverCmd.Dir = root
+		if serverDir, serverErr = os.MkdirTemp("", "twingym-gotest-"); serverErr != nil {
+			return
+		}
+		serverCmd = exec.Command("node", filepath.Join(root, "bin", "twingym.mjs"), "serve", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "warn",
+			"--data", filepath.Join(serverDir, "data"))
+		serverCmd.Dir = serverDir
 		serverCmd.Stdout, serverCmd.Stderr = logFile, logFile
 		if serverErr = serverCmd.Start(); serverErr != nil {
 			return

@@ -7,7 +7,10 @@
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from '../../protocol/ts/frame.js';
 import type { EnvSpec, ContextMap } from '../../protocol/ts/spaces.js';
-import type { HelloReply, Limits, MakeReply, Op, ReplyOf, RequestFields, AutoresetMode } from '../../protocol/ts/messages.js';
+import type {
+  HelloReply, Limits, MakeReply, Op, ReplyOf, RequestFields, AutoresetMode, CompareReply, JobInfo, ModelInfoWire, ProtocolEvent,
+} from '../../protocol/ts/messages.js';
+import { encodeTensor, isWireTensorLike, type WireTensor } from '../../protocol/ts/tensor.js';
 import { PROTOCOL_VERSION } from '../../protocol/ts/version.js';
 import { TwinGymClientError, describeCloseCode } from './errors.js';
 import { Env, VectorEnv, type Observation } from './env.js';
@@ -28,10 +31,95 @@ export interface ConnectOptions {
   maxReplyBytes?: number;
 }
 
-/** A server-initiated message ({event, ...}); none exist in v1.0 but later minors send progress events. */
+/**
+ * A server-initiated message ({event, ...}). Protocol 1.2 sends job_progress and job_finished ({event, job}); later
+ * minors may send others, which handlers should ignore.
+ */
 export interface ServerEvent {
   event: string;
   [key: string]: unknown;
+}
+
+/** A job event of protocol 1.2 (job_progress or job_finished with the job's state). */
+export type JobEvent = ProtocolEvent;
+
+/** Rows of a trajectory: nested arrays ([n][...]), a tensor, or a flat typed array (then `n` must be given). */
+export type TrajectoryRows = number[] | number[][] | Float32Array | Float64Array | Int32Array | WireTensor;
+
+/** A new agent's transitions, for personalising a learned model in make (PerSim). */
+export interface TrajectoryInput {
+  /** Number of transitions; required when the arrays are flat typed arrays. */
+  n?: number;
+  /** [n, ...obs] observations before each transition. */
+  observations: TrajectoryRows;
+  /** [n] (Discrete) or [n, ...action] actions. */
+  actions: TrajectoryRows;
+  /** [n, ...obs] observations after each transition. */
+  nextObservations: TrajectoryRows;
+}
+
+/** A learned model as make's dynamics: a trained agent, or a new agent given by a trajectory. */
+export interface ModelDynamicsOptions {
+  /** A model id from listModels(). */
+  model: string;
+  /** A trained agent id (0 .. agents-1); PerSim's test agents are 0-4. */
+  agent?: number;
+  /** A new agent's transitions; the server fits its latent code. Give exactly one of agent and trajectory. */
+  trajectory?: TrajectoryInput;
+  /** "mean" (default): the ensemble mean; "sample": one member per step and env, drawn from the env's generator. */
+  mode?: 'mean' | 'sample';
+}
+
+/** A learned model's description (list_models). */
+export type ModelInfo = ModelInfoWire;
+
+/** Options of waitJob. */
+export interface WaitJobOptions {
+  /** Called with every progress report (events when this connection is subscribed, else each poll). */
+  onProgress?: (job: JobInfo) => void;
+  /** How often job_status is polled when no event arrives (default 1000 ms). */
+  pollMs?: number;
+  /** Give up after this long (rejects with code "timeout"; the job goes on). Default: wait for ever. */
+  timeoutMs?: number;
+}
+
+/** Options of compare (the compare op's optional fields). */
+export interface CompareOptions {
+  episodes?: number;
+  seed?: number;
+  warmup?: number;
+  horizon?: number;
+  policy?: string;
+}
+
+const FINAL_STATES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** A trajectory field as the wire takes it (tensors and nested arrays pass; flat typed arrays become [n, k] tensors). */
+function trajectoryRows(rows: TrajectoryRows, n: number | undefined, field: string): unknown {
+  if (Array.isArray(rows) || isWireTensorLike(rows)) return rows;
+  if (n === undefined || !(n >= 1) || rows.length % n !== 0) {
+    throw new TwinGymClientError('invalid_argument', `trajectory.${field} is a flat typed array: give trajectory.n (the number of transitions), which must divide its length ${rows.length}`, { path: `dynamics.trajectory.${field}` }, 'make');
+  }
+  const k = rows.length / n;
+  const dtype = rows instanceof Int32Array ? 'i32' : rows instanceof Float32Array ? 'f32' : 'f64';
+  return encodeTensor(dtype, field === 'actions' && k === 1 ? [n] : [n, k], rows);
+}
+
+/** make's wire dynamics field for the client's options. */
+function dynamicsField(d: 'true' | ModelDynamicsOptions): RequestFields<'make'>['dynamics'] {
+  if (d === 'true') return d;
+  const out: Record<string, unknown> = { model: d.model };
+  if (d.agent !== undefined) out.agent = d.agent;
+  if (d.mode !== undefined) out.mode = d.mode;
+  if (d.trajectory !== undefined) {
+    const t = d.trajectory;
+    out.trajectory = {
+      observations: trajectoryRows(t.observations, t.n, 'observations'),
+      actions: trajectoryRows(t.actions, t.n, 'actions'),
+      next_observations: trajectoryRows(t.nextObservations, t.n, 'next_observations'),
+    };
+  }
+  return out as RequestFields<'make'>['dynamics'];
 }
 
 /** Options of make shared by single and vector sessions (camelCase mirrors of the make request fields). */
@@ -44,8 +132,11 @@ export interface MakeOptionsBase {
   maxEpisodeSteps?: number;
   /** Env options (see EnvSpec.options), e.g. Navigation2D's task. */
   options?: Record<string, string | number | boolean>;
-  /** "true" (default) or a learned model. */
-  dynamics?: 'true' | { model: string; agent?: number };
+  /**
+   * "true" (default) or a learned model from listModels(). A learned session's contexts are the model's (a trained
+   * agent's true context): `contexts` must then be left out, and setContext answers "unsupported".
+   */
+  dynamics?: 'true' | ModelDynamicsOptions;
 }
 
 /** make options for a single (unbatched) env. */
@@ -140,7 +231,7 @@ function makeFields(envId: string, o: MakeOptionsBase & { numEnvs?: number; vect
   if (o.maxEpisodeSteps !== undefined) f.max_episode_steps = o.maxEpisodeSteps;
   if (o.autoreset !== undefined) f.autoreset = o.autoreset;
   if (o.options !== undefined) f.options = o.options;
-  if (o.dynamics !== undefined) f.dynamics = o.dynamics;
+  if (o.dynamics !== undefined) f.dynamics = dynamicsField(o.dynamics);
   return f;
 }
 
@@ -249,9 +340,121 @@ export class Client {
     return new VectorEnv<O>(this, r);
   }
 
-  /** Registers a handler for server-initiated events. */
-  onEvent(handler: (e: ServerEvent) => void): void {
+  /** Registers a handler for server-initiated events; returns a function that removes it. */
+  onEvent(handler: (e: ServerEvent) => void): () => void {
     this.eventHandlers.push(handler);
+    return () => {
+      const i = this.eventHandlers.indexOf(handler);
+      if (i >= 0) this.eventHandlers.splice(i, 1);
+    };
+  }
+
+  /** The learned models the server serves (optionally only those of one environment). Protocol 1.2. */
+  async listModels(envId?: string): Promise<ModelInfo[]> {
+    return (await this.request('list_models', envId === undefined ? {} : { env_id: envId })).models;
+  }
+
+  /**
+   * Starts a background job ("collect", "train_persim", "compare", ...). With `subscribe` (default true) this
+   * connection receives its job_progress / job_finished events (see waitJob and onEvent). Rejects with
+   * "invalid_argument" for an unknown kind or bad params, "busy" when the server's job queue is full. Protocol 1.2.
+   */
+  async startJob(kind: string, params: Record<string, unknown>, options: { subscribe?: boolean } = {}): Promise<JobInfo> {
+    const fields: RequestFields<'start_job'> = { kind, params };
+    if (options.subscribe !== undefined) fields.subscribe = options.subscribe;
+    return (await this.request('start_job', fields)).job;
+  }
+
+  /** A job's current state; rejects with code "unknown_job" for an id the server does not know. */
+  async jobStatus(id: string): Promise<JobInfo> {
+    return (await this.request('job_status', { job: id })).job;
+  }
+
+  /** Every job of the server, newest first. */
+  async listJobs(): Promise<JobInfo[]> {
+    return (await this.request('list_jobs', {})).jobs;
+  }
+
+  /** Cancels a job (a finished one is returned unchanged); rejects with "unknown_job" for an unknown id. */
+  async cancelJob(id: string): Promise<JobInfo> {
+    return (await this.request('cancel_job', { job: id })).job;
+  }
+
+  /**
+   * Waits until a job has stopped and returns its final state (check `state`: succeeded, failed or cancelled).
+   * Progress comes from the job's events when this connection is subscribed to it, and from polling job_status
+   * otherwise (every `pollMs`), so it also works for jobs started elsewhere.
+   */
+  waitJob(id: string, options: WaitJobOptions = {}): Promise<JobInfo> {
+    return new Promise<JobInfo>((resolve, reject) => {
+      let done = false;
+      let poll: NodeJS.Timeout | undefined;
+      let deadline: NodeJS.Timeout | undefined;
+      let lastReport = '';
+      const report = (job: JobInfo) => {
+        // Events and polls can carry the same state; report each distinct one once.
+        const key = `${job.state}:${job.progress.done}:${job.progress.message ?? ''}`;
+        if (key !== lastReport) {
+          lastReport = key;
+          options.onProgress?.(job);
+        }
+      };
+      const finish = (err: Error | null, job?: JobInfo) => {
+        if (done) return;
+        done = true;
+        off();
+        clearTimeout(poll);
+        clearTimeout(deadline);
+        if (err) reject(err);
+        else resolve(job!);
+      };
+      const seen = (job: JobInfo) => {
+        if (done || job.id !== id) return;
+        report(job);
+        if (FINAL_STATES.has(job.state)) finish(null, job);
+      };
+      const off = this.onEvent((e) => {
+        if ((e.event === 'job_progress' || e.event === 'job_finished') && typeof e.job === 'object' && e.job !== null) seen(e.job as JobInfo);
+      });
+      const tick = () => {
+        this.jobStatus(id).then((job) => {
+          seen(job);
+          if (!done) poll = setTimeout(tick, options.pollMs ?? 1000);
+        }, (e: unknown) => finish(e as Error));
+      };
+      tick();
+      if (options.timeoutMs !== undefined) {
+        deadline = setTimeout(() => finish(new TwinGymClientError('timeout', `job ${id} did not finish within ${options.timeoutMs} ms; it goes on (cancelJob stops it)`, { job: id, timeout_ms: options.timeoutMs })), options.timeoutMs);
+      }
+    });
+  }
+
+  /**
+   * Starts a job and waits for it; resolves with its result when it succeeded and rejects with a
+   * TwinGymClientError otherwise (the job's error code for a failed job, "cancelled" for a cancelled one).
+   */
+  async runJob(kind: string, params: Record<string, unknown>, options: WaitJobOptions = {}): Promise<Record<string, unknown>> {
+    const job = await this.startJob(kind, params);
+    const final = await this.waitJob(job.id, options);
+    if (final.state === 'succeeded') return final.result ?? {};
+    if (final.state === 'cancelled') throw new TwinGymClientError('cancelled', `job ${job.id} (${kind}) was cancelled`, { job: job.id }, 'start_job');
+    const e = final.error ?? { code: 'internal', message: 'the job failed without an error', details: {} };
+    throw new TwinGymClientError(e.code, `job ${job.id} (${kind}) failed: ${e.message}`, { ...e.details, job: job.id }, 'start_job');
+  }
+
+  /**
+   * Sim versus real (PerSim's protocol) for one trained agent of a served model, computed by the server: RMSE and
+   * R^2 over open-loop steps, and the RMSE of each observation element. Protocol 1.2.
+   */
+  async compare(model: string, agent: number, options: CompareOptions = {}): Promise<Omit<CompareReply, 'id' | 'ok'>> {
+    const fields: RequestFields<'compare'> = { model, agent };
+    if (options.episodes !== undefined) fields.episodes = options.episodes;
+    if (options.seed !== undefined) fields.seed = options.seed;
+    if (options.warmup !== undefined) fields.warmup = options.warmup;
+    if (options.horizon !== undefined) fields.horizon = options.horizon;
+    if (options.policy !== undefined) fields.policy = options.policy;
+    const { id: _id, ok: _ok, ...reply } = await this.request('compare', fields);
+    return reply;
   }
 
   /** Closes the connection (the server frees its sessions); pending requests reject. Idempotent. */

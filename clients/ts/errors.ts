@@ -14,7 +14,9 @@ export type ClientErrorCode =
   /** No reply within timeoutMs. The server may still execute the request; its late reply is discarded. */
   | 'timeout'
   /** The server sent something the protocol does not allow (a text frame, a reply out of order, an unreadable frame). */
-  | 'protocol_error';
+  | 'protocol_error'
+  /** runJob: the job was cancelled (by this or another client, or a server shutdown) before it finished. */
+  | 'cancelled';
 
 /**
  * A code carried by TwinGymClientError: a protocol error code, a client code, or (from a newer server) a code this
@@ -56,4 +58,9 @@ const CLOSE_REASONS: Record<number, string> = {
 /** A human explanation of a WebSocket close code, so a rejected request says why the socket went away. */
 export function describeCloseCode(code: number): string {
   return CLOSE_REASONS[code] ?? `the connection closed with code ${code}`;
+}
+
+/** True when `e` is the server's answer that a job id is unknown (never issued, or forgotten after its retention). */
+export function isUnknownJob(e: unknown): e is TwinGymClientError {
+  return e instanceof TwinGymClientError && e.code === 'unknown_job';
 }

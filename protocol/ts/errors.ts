@@ -55,6 +55,16 @@ export const ERROR_CODES = {
     meaning: 'The requested dynamics (model id) does not exist or does not fit this environment.',
     fix: 'Use "true" or a model id from list_models whose env matches.',
   },
+  unknown_job: {
+    http: 404,
+    meaning: 'No job of this server has that id (never started, or finished long enough ago to be forgotten).',
+    fix: 'Use an id from start_job or list_jobs; finished jobs are kept for an hour (the last 100).',
+  },
+  unknown_dataset: {
+    http: 404,
+    meaning: 'No dataset stored on this server has that id (a job parameter naming a dataset, or an HTTP download).',
+    fix: 'Use an id from GET /v1/datasets or from a collect or augment job\'s result.',
+  },
   unknown_context_key: {
     http: 400,
     meaning: 'A context names a parameter the environment does not have.',
@@ -127,8 +137,8 @@ export const ERROR_CODES = {
   },
   busy: {
     http: 503,
-    meaning: 'The server is at its connection or job capacity.',
-    fix: 'Retry later, or raise the server limit (--max-connections).',
+    meaning: 'The server is at its connection or job capacity, or shutting down.',
+    fix: 'Retry later, or raise the server limit (--max-connections, --max-jobs).',
   },
   internal: {
     http: 500,

@@ -1,5 +1,5 @@
 /**
- * Requests and replies of protocol v1. Every request is {id, op, ...fields}; every reply is {id, ok: true, ...result}
+ * Requests, replies and events of protocol v1. Every request is {id, op, ...fields}; every reply is {id, ok: true, ...result}
  * or {id, ok: false, error: {code, message, details}}. The server validates requests against these schemas (compiled
  * once) and protocol/schemas/*.json is generated from them, so the two cannot drift apart.
  */
@@ -25,19 +25,37 @@ export const SeedSchema = Type.Union([UInt({ maximum: Number.MAX_SAFE_INTEGER })
   description: 'int: seeds env i with seed + i; list: one seed per env; nil/absent: keep the generators (seeded from entropy at first use)',
 });
 
+/** A batch of rows given as a tensor or nested arrays (trajectories of a new agent). */
+const RowsInput = (description: string) => Type.Union([TensorSchema, Type.Array(Type.Number()), Type.Array(Type.Array(Type.Number()))], { description });
+
+export const TrajectorySchema = Type.Object(
+  {
+    observations: RowsInput('[n, ...obs] observations before each transition'),
+    actions: RowsInput('[n] (discrete or one-element actions) or [n, ...action] actions taken'),
+    next_observations: RowsInput('[n, ...obs] observations after each transition'),
+  },
+  { $id: 'Trajectory', additionalProperties: false, description: 'transitions of a new agent; the model fits its latent code with the encoders frozen (PerSim personalisation)' },
+);
+/** A new agent's transitions as sent in make. */
+export type TrajectoryInput = Static<typeof TrajectorySchema>;
+
 export const DynamicsSchema = Type.Union(
   [
     Type.Literal('true'),
     Type.Object(
       {
         model: Type.String({ description: 'a model id from list_models' }),
-        agent: Type.Optional(UInt({ description: 'the agent whose personalised simulator to use' })),
+        agent: Type.Optional(UInt({ description: 'the trained agent whose personalised simulator to use' })),
+        trajectory: Type.Optional(TrajectorySchema),
+        mode: Type.Optional(Type.Union([Type.Literal('mean'), Type.Literal('sample')], { description: 'ensembles: "mean" (default) steps with the members\' mean, "sample" with one member drawn per step and env from the session\'s generator' })),
       },
       { additionalProperties: false },
     ),
   ],
-  { $id: 'Dynamics', description: '"true" for the real environment, or a learned model' },
+  { $id: 'Dynamics', description: '"true" for the real environment, or a learned model (for PerSim with exactly one of agent and trajectory)' },
 );
+/** What make's `dynamics` field holds. */
+export type DynamicsInput = Static<typeof DynamicsSchema>;
 
 export const ContextsInputSchema = Type.Union([ContextMapSchema, Type.Array(ContextMapSchema)], {
   description: 'one map applied to every env, or one map per env; parameters left out keep their current (initially default) value',
@@ -139,6 +157,29 @@ export const PlanRequestSchema = req('plan', {
   seed: Type.Optional(Nullable(UInt({ maximum: Number.MAX_SAFE_INTEGER, description: 're-seeds this env\'s planner (and drops its warm start); nil/absent keeps its generator' }))),
 }, 'Runs an MPC planner on the server from the env\'s current state and returns the action to take.');
 
+export const ListModelsRequestSchema = req('list_models', {
+  env_id: Type.Optional(Type.String({ description: 'only the models of this environment' })),
+}, 'The learned models the server can serve, with their metadata.');
+export const JobParamsSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'the parameters of the job kind (see SPEC.md, jobs)' });
+export const StartJobRequestSchema = req('start_job', {
+  kind: Type.String({ description: 'collect, train_persim, compare (and the kinds listed in the error of an unknown one)' }),
+  params: JobParamsSchema,
+  subscribe: Type.Optional(Type.Boolean({ description: 'send job_progress and job_finished events of this job to this connection (default true)' })),
+}, 'Starts a long-running job (collection, training, comparison) in the background; progress arrives as events.');
+const JobId = Type.String({ description: 'a job id from start_job or list_jobs' });
+export const JobStatusRequestSchema = req('job_status', { job: JobId }, 'The current state of one job.');
+export const ListJobsRequestSchema = req('list_jobs', {}, 'Every job of the server, newest first.');
+export const CancelJobRequestSchema = req('cancel_job', { job: JobId }, 'Cancels a queued or running job; a finished job is returned unchanged.');
+export const CompareRequestSchema = req('compare', {
+  model: Type.String({ description: 'a model id from list_models' }),
+  agent: UInt({ description: 'the trained agent to compare with its real system (the agent\'s true context)' }),
+  episodes: Type.Optional(UInt({ minimum: 1, maximum: 200, description: 'episodes (default 20)' })),
+  seed: Type.Optional(UInt({ maximum: Number.MAX_SAFE_INTEGER, description: 'seed of the initial states and the test policy (default 0)' })),
+  warmup: Type.Optional(UInt({ maximum: 10000, description: 'steps the model is fed the true states (default 10)' })),
+  horizon: Type.Optional(UInt({ minimum: 2, maximum: 10000, description: 'open-loop steps scored (default 50)' })),
+  policy: Type.Optional(Type.String({ description: 'the test policy by name (default: the environment\'s documented one)' })),
+}, 'Sim versus real with PerSim\'s protocol: same initial states and actions on the model and the real environment; RMSE and R^2.');
+
 /** Every v1 request, keyed by op. */
 export const REQUEST_SCHEMAS = {
   hello: HelloRequestSchema,
@@ -154,14 +195,23 @@ export const REQUEST_SCHEMAS = {
   render: RenderRequestSchema,
   rollout: RolloutRequestSchema,
   plan: PlanRequestSchema,
+  list_models: ListModelsRequestSchema,
+  start_job: StartJobRequestSchema,
+  job_status: JobStatusRequestSchema,
+  list_jobs: ListJobsRequestSchema,
+  cancel_job: CancelJobRequestSchema,
+  compare: CompareRequestSchema,
 } as const;
 
 /** Ops of protocol v1 that this tree implements. */
 export type Op = keyof typeof REQUEST_SCHEMAS;
 export const OPS = Object.keys(REQUEST_SCHEMAS) as Op[];
 
-/** Names kept for later minor versions: a server that lacks them answers unknown_op, with details.reserved = true. */
-export const RESERVED_OPS = ['list_models', 'start_job', 'job_status', 'cancel_job'] as const;
+/**
+ * Names kept for later minor versions: a server that lacks them answers unknown_op, with details.reserved = true.
+ * Empty since 1.2.0, which implemented the last reserved ops (list_models and the job ops).
+ */
+export const RESERVED_OPS: readonly string[] = [];
 
 /** TypeScript types of the request schemas (with id and op). */
 export type HelloRequest = Static<typeof HelloRequestSchema>;
@@ -178,6 +228,12 @@ export type RenderRequest = Static<typeof RenderRequestSchema>;
 export type RolloutRequest = Static<typeof RolloutRequestSchema>;
 export type PlanRequest = Static<typeof PlanRequestSchema>;
 export type PlanSettings = Static<typeof PlanSettingsSchema>;
+export type ListModelsRequest = Static<typeof ListModelsRequestSchema>;
+export type StartJobRequest = Static<typeof StartJobRequestSchema>;
+export type JobStatusRequest = Static<typeof JobStatusRequestSchema>;
+export type ListJobsRequest = Static<typeof ListJobsRequestSchema>;
+export type CancelJobRequest = Static<typeof CancelJobRequestSchema>;
+export type CompareRequest = Static<typeof CompareRequestSchema>;
 export type PlannerKind = Static<typeof PlannerKindSchema>;
 /** A request of a given op, without its id and op (what a client passes to send). */
 export type RequestFields<O extends Op> = Omit<Static<(typeof REQUEST_SCHEMAS)[O]>, 'id' | 'op'>;
@@ -188,6 +244,7 @@ export const LimitsSchema = Type.Object({
   max_sessions_per_connection: UInt(),
   max_envs_per_session: UInt(),
   max_rollout_steps: UInt({ description: 'imagined transitions of one rollout or plan: sequences x horizon (x ensemble members when each rolls out, x cem iterations)' }),
+  max_jobs: Type.Optional(UInt({ description: 'jobs running at once, server-wide (since 1.2.0; more are queued, a full queue answers busy)' })),
 }, { $id: 'Limits', additionalProperties: false });
 /** The limits hello reports. */
 export type Limits = Static<typeof LimitsSchema>;
@@ -214,7 +271,14 @@ export const MakeReplySchema = reply('make', {
     autoreset: AutoresetSchema,
     reward_range: Type.Array(Type.Number()),
     max_episode_steps: UInt(),
-    dynamics: Type.Object({ kind: Type.String(), model: Type.Optional(Type.String()), agent: Type.Optional(UInt()) }, { additionalProperties: true }),
+    dynamics: Type.Object({
+      kind: Type.String({ description: '"true", or the model kind (persim, ...)' }),
+      model: Type.Optional(Type.String()),
+      agent: Type.Optional(UInt({ description: 'the trained agent simulated' })),
+      personalized: Type.Optional(Type.Boolean({ description: 'true when the agent was fitted from a trajectory given in make' })),
+      members: Type.Optional(UInt({ description: 'ensemble members' })),
+      mode: Type.Optional(Type.String({ description: 'mean or sample' })),
+    }, { additionalProperties: true }),
     options: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
   }, { additionalProperties: false }),
 });
@@ -252,6 +316,67 @@ export const PlanReplySchema = reply('plan', {
   warm_started: Type.Boolean({ description: 'whether the previous plan, shifted, seeded this decision' }),
   transitions: UInt({ description: 'imagined transitions computed' }),
 });
+export const ModelInfoSchema = Type.Object({
+  id: Type.String(),
+  kind: Type.String({ description: 'persim, persim-unfactorized, persim-unpersonalized, mocoda-local, ...' }),
+  env_id: Type.String({ description: 'the environment the model simulates' }),
+  env_options: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+  created: Type.String({ description: 'ISO 8601' }),
+  description: Type.String(),
+  members: UInt({ description: 'ensemble members' }),
+  agents: Nullable(UInt({ description: 'trained agents (PerSim); nil for models without agents' })),
+  test_agents: Type.Array(UInt(), { description: 'agent ids of PerSim\'s test agents' }),
+  context_names: Type.Array(Type.String(), { description: 'context parameters the agents differ in' }),
+  metadata: Type.Record(Type.String(), Type.Unknown(), { description: 'kind-specific: hyper-parameters, dataset, metrics, training' }),
+}, { $id: 'ModelInfo', additionalProperties: false });
+/** One learned model as list_models reports it. */
+export type ModelInfoWire = Static<typeof ModelInfoSchema>;
+
+export const JobStateSchema = Type.Union(
+  [Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')],
+  { $id: 'JobState', description: 'queued -> running -> succeeded | failed | cancelled (a queued job may be cancelled before it runs)' },
+);
+/** The state of a job. */
+export type JobState = Static<typeof JobStateSchema>;
+export const JobProgressSchema = Type.Object({
+  done: Type.Number(),
+  total: Type.Number({ description: '0 while unknown' }),
+  unit: Type.String({ description: 'what is counted: epochs, steps, episodes' }),
+  message: Type.Optional(Type.String()),
+  metrics: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'kind-specific numbers (loss, ...)' })),
+}, { $id: 'JobProgress', additionalProperties: false });
+export const JobInfoSchema = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  state: JobStateSchema,
+  params: JobParamsSchema,
+  progress: JobProgressSchema,
+  created: Type.String({ description: 'ISO 8601' }),
+  started: Nullable(Type.String({ description: 'ISO 8601; nil while queued' })),
+  finished: Nullable(Type.String({ description: 'ISO 8601; nil until the job has stopped' })),
+  result: Nullable(Type.Record(Type.String(), Type.Unknown(), { description: 'the kind\'s result once succeeded' })),
+  error: Nullable(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false, description: 'why the job failed' })),
+}, { $id: 'JobInfo', additionalProperties: false });
+/** A job as the protocol reports it. */
+export type JobInfo = Static<typeof JobInfoSchema>;
+
+export const ListModelsReplySchema = reply('list_models', { models: Type.Array(ModelInfoSchema) });
+export const JobReplySchema = reply('job', { job: JobInfoSchema });
+export const ListJobsReplySchema = reply('list_jobs', { jobs: Type.Array(JobInfoSchema, { description: 'newest first' }) });
+const MeanMedian = Type.Object({ mean: Type.Number(), median: Type.Number() }, { additionalProperties: false });
+export const CompareReplySchema = reply('compare', {
+  env_id: Type.String(),
+  model: Type.String(),
+  agent: UInt(),
+  episodes: UInt({ description: 'episodes scored (episodes that ended within the warm-up are left out)' }),
+  policy: Type.String({ description: 'the test policy used' }),
+  warmup: UInt(),
+  horizon: UInt(),
+  rmse: MeanMedian,
+  r2: MeanMedian,
+  per_dimension_rmse: Type.Array(Type.Number(), { description: 'RMSE of each observation element over every scored step' }),
+});
+
 export const ErrorReplySchema = Type.Object({
   id: Type.Union([Id, Type.Null()], { description: 'nil when the request id could not be read' }),
   ok: Type.Literal(false),
@@ -273,6 +398,12 @@ export const REPLY_SCHEMAS: Record<Op, TSchema> = {
   render: RenderReplySchema,
   rollout: RolloutReplySchema,
   plan: PlanReplySchema,
+  list_models: ListModelsReplySchema,
+  start_job: JobReplySchema,
+  job_status: JobReplySchema,
+  list_jobs: ListJobsReplySchema,
+  cancel_job: JobReplySchema,
+  compare: CompareReplySchema,
 };
 
 /** TypeScript types of the successful replies (with id and ok). */
@@ -288,6 +419,10 @@ export type SetStateReply = Static<typeof SetStateReplySchema>;
 export type RenderReply = Static<typeof RenderReplySchema>;
 export type RolloutReply = Static<typeof RolloutReplySchema>;
 export type PlanReply = Static<typeof PlanReplySchema>;
+export type ListModelsReply = Static<typeof ListModelsReplySchema>;
+export type JobReply = Static<typeof JobReplySchema>;
+export type ListJobsReply = Static<typeof ListJobsReplySchema>;
+export type CompareReply = Static<typeof CompareReplySchema>;
 export type ErrorReply = Static<typeof ErrorReplySchema>;
 
 /** The successful reply type of each op. */
@@ -305,4 +440,31 @@ export interface ReplyOf {
   render: RenderReply;
   rollout: RolloutReply;
   plan: PlanReply;
+  list_models: ListModelsReply;
+  start_job: JobReply;
+  job_status: JobReply;
+  list_jobs: ListJobsReply;
+  cancel_job: JobReply;
+  compare: CompareReply;
 }
+
+// ---- events ----
+const event = <E extends string, P extends Record<string, TSchema>>(name: E, props: P, description: string) =>
+  Type.Object({ event: Type.Literal(name), ...props }, { $id: `${name}_event`, additionalProperties: false, description });
+export const JobProgressEventSchema = event('job_progress', { job: JobInfoSchema },
+  'A job of this connection made progress (at most about 5 per second per job).');
+export const JobFinishedEventSchema = event('job_finished', { job: JobInfoSchema },
+  'A job of this connection stopped (succeeded, failed or cancelled); sent once, after its last job_progress.');
+
+/** Every event a server sends, keyed by name. Clients ignore events they do not know. */
+export const EVENT_SCHEMAS = {
+  job_progress: JobProgressEventSchema,
+  job_finished: JobFinishedEventSchema,
+} as const;
+/** Names of the events of this protocol version. */
+export type EventName = keyof typeof EVENT_SCHEMAS;
+/** The event frames, by name. */
+export type JobProgressEvent = Static<typeof JobProgressEventSchema>;
+export type JobFinishedEvent = Static<typeof JobFinishedEventSchema>;
+/** Any event this version defines. */
+export type ProtocolEvent = JobProgressEvent | JobFinishedEvent;

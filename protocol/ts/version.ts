@@ -1,5 +1,5 @@
 /** Protocol version spoken by this tree. Majors must match between client and server; minors only add. */
-export const PROTOCOL_VERSION = '1.1.0';
+export const PROTOCOL_VERSION = '1.2.0';
 
 /** Major component of a semver string, or NaN when the string is not semver-like. */
 export function majorOf(version: string): number {

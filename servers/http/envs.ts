@@ -14,10 +14,19 @@ export interface EnvRoutesOptions {
 /** Registers the env listing routes. */
 export const envRoutes: FastifyPluginAsync<EnvRoutesOptions> = async (app, opts) => {
   let cached: Array<{ id: string }> | null = null;
-  const specs = () => (cached ??= toJson(opts.state.envSpecs()) as Array<{ id: string }>);
-  app.get('/v1/envs', async () => ({ envs: specs() }));
+  let version = -1;
+  // The JSON form is rebuilt only when the served models (EnvSpec.dynamics) changed.
+  const specs = async () => {
+    await opts.state.dynamics.refreshIfStale();
+    if (cached === null || version !== opts.state.dynamics.version) {
+      version = opts.state.dynamics.version;
+      cached = toJson(opts.state.envSpecs()) as Array<{ id: string }>;
+    }
+    return cached;
+  };
+  app.get('/v1/envs', async () => ({ envs: await specs() }));
   app.get<{ Params: Static<typeof EnvParamsSchema> }>('/v1/envs/:id', { schema: { params: EnvParamsSchema } }, async (request) => {
     getEnvEntry(request.params.id); // unknown_env (404) with the known ids
-    return specs().find((s) => s.id === request.params.id);
+    return (await specs()).find((s) => s.id === request.params.id);
   });
 };

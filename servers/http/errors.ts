@@ -41,7 +41,7 @@ export function installErrorHandling(app: FastifyInstance, metrics: ServerMetric
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, {
       code: 'invalid_request',
-      message: `no route ${request.method} ${request.url.split('?')[0]}; routes: /healthz, /readyz, /metrics, /v1/envs, /v1/sessions, WebSocket /v1/ws`,
+      message: `no route ${request.method} ${request.url.split('?')[0]}; routes: /healthz, /readyz, /metrics, /v1/envs, /v1/sessions, /v1/models, /v1/jobs, /v1/datasets, /v1/compare, WebSocket /v1/ws`,
       details: { method: request.method },
     }, 404),
   );

@@ -21,7 +21,7 @@ export interface SessionRoutesOptions {
 }
 
 /** Ops reachable as POST /v1/sessions/:sid/<op>. */
-const SESSION_OPS = ['reset', 'step', 'get_context', 'set_context', 'get_state', 'set_state', 'render'] as const satisfies readonly Op[];
+const SESSION_OPS = ['reset', 'step', 'get_context', 'set_context', 'get_state', 'set_state', 'render', 'rollout', 'plan'] as const satisfies readonly Op[];
 
 type Params = Static<typeof SessionParamsSchema>;
 
@@ -46,7 +46,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   };
 
   app.post<{ Body: Record<string, unknown> }>('/v1/sessions', { schema: { body: bodySchemaOf('make') } }, async (request, reply) => {
-    return run({ ...(fromJson(request.body ?? {}, TEXT_FIELDS) as object), id: 0, op: 'make' }, reply, (r) => {
+    const fields = fromJson(request.body ?? {}, TEXT_FIELDS) as Record<string, unknown>;
+    // dynamics is text ("true", a model id) except for a personalisation trajectory, whose tensors are JSON ones.
+    const dyn = fields.dynamics as { trajectory?: unknown } | undefined;
+    if (dyn && typeof dyn === 'object' && dyn.trajectory !== undefined) fields.dynamics = { ...dyn, trajectory: fromJson(dyn.trajectory, new Set(), 'dynamics.trajectory') };
+    return run({ ...fields, id: 0, op: 'make' }, reply, (r) => {
       const body = resultBody(r);
       body.session = opts.store.register(r.session as number);
       return body;

@@ -6,6 +6,7 @@ import type { Static } from '@sinclair/typebox';
 import type { EnvSpec } from '../../protocol/ts/spaces.js';
 import type { Op, ReplyOf, REQUEST_SCHEMAS } from '../../protocol/ts/messages.js';
 import type { DynamicsResolver } from '../dynamics.js';
+import type { JobListener, JobManager } from '../jobs/manager.js';
 import type { ServerLimits } from '../options.js';
 import type { SessionTable } from './session-table.js';
 
@@ -13,9 +14,11 @@ import type { SessionTable } from './session-table.js';
 export interface ServerState {
   readonly limits: ServerLimits;
   readonly dynamics: DynamicsResolver;
+  /** Background jobs (collect, train, compare). */
+  readonly jobs: JobManager;
   /** Name and version reported by hello. */
   readonly serverName: string;
-  /** Specs of every registered environment (built once, on first use). */
+  /** Specs of every registered environment; `dynamics` names the served models as last listed (see DynamicsResolver). */
   envSpecs(): EnvSpec[];
   /** Counts env steps (metrics); called once per step request with the number of envs stepped. */
   countSteps(envs: number): void;
@@ -25,6 +28,8 @@ export interface ServerState {
 export interface OpContext {
   readonly sessions: SessionTable;
   readonly server: ServerState;
+  /** Receives the events of jobs this scope starts with subscribe (a WebSocket connection); absent over HTTP. */
+  readonly jobListener?: JobListener;
 }
 
 /** A validated request of an op. */

@@ -10,6 +10,7 @@ import { decodeFrame, encodeFrame } from '../../protocol/ts/frame.js';
 import { Dispatcher, errorReply, readableId, type ReplyValue } from '../protocol/dispatch.js';
 import type { OpContext, ServerState } from '../protocol/op-context.js';
 import { SessionTable, type SessionObserver } from '../protocol/session-table.js';
+import type { JobEvent, JobListener } from '../jobs/manager.js';
 
 /**
  * Backpressure: a client that pipelines requests but does not read replies would make the server buffer without bound.
@@ -36,6 +37,8 @@ export class Connection {
   private readonly queue: Buffer[] = [];
   private busy = false;
   private closing = false;
+  /** Receives the events of the jobs this connection started; removed from the job manager on dispose. */
+  private readonly jobListener: JobListener = (e) => this.sendEvent(e);
 
   constructor(
     readonly id: number,
@@ -46,7 +49,7 @@ export class Connection {
     private readonly log: FastifyBaseLogger,
   ) {
     this.sessions = new SessionTable(server.limits.maxSessionsPerConnection, 'this connection', sessionObserver);
-    this.ctx = { sessions: this.sessions, server };
+    this.ctx = { sessions: this.sessions, server, jobListener: this.jobListener };
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
   }
 
@@ -138,6 +141,21 @@ export class Connection {
     if (!this.ws.isPaused && this.ws.bufferedAmount > HIGH_WATER) this.ws.pause();
   }
 
+  /** Sends a server-initiated event frame (never counted as a reply by clients). */
+  sendEvent(event: JobEvent): void {
+    if (this.closing || this.ws.readyState !== this.ws.OPEN) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFrame(event);
+    } catch (e) {
+      this.log.error({ err: e, conn: this.id }, 'event could not be encoded');
+      return;
+    }
+    const mayPause = this.ws.bufferedAmount + bytes.byteLength > LOW_WATER;
+    this.ws.send(bytes, { binary: true }, mayPause ? this.onSent : undefined);
+    if (!this.ws.isPaused && this.ws.bufferedAmount > HIGH_WATER) this.ws.pause();
+  }
+
   /** Called by ws once a reply has been written out (or failed to be). */
   private readonly onSent = (): void => {
     if (this.ws.isPaused && this.ws.bufferedAmount < LOW_WATER && !this.closing) this.ws.resume();
@@ -160,6 +178,7 @@ export class Connection {
   dispose(): void {
     this.closing = true;
     this.queue.length = 0;
+    this.ctx.server.jobs.removeListener(this.jobListener);
     for (const err of this.sessions.closeAll()) this.log.error({ err, conn: this.id }, 'a session failed to close');
   }
 }

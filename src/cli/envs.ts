@@ -1,9 +1,13 @@
-/** `twingym envs`: the registered environments, without starting a server. */
+/** `twingym envs` and `twingym models`: the registered environments and the served models, without a server. */
 import { listEnvEntries, resolveEnvOptions } from '../../envs/registry.js';
 import { envSpecOf } from '../core/definition.js';
 import type { EnvSpec, SpaceSpec } from '../../protocol/ts/spaces.js';
 import { decodeTensor, tensorNumbers } from '../../protocol/ts/tensor.js';
 import { toJson } from '../../servers/http/json-tensors.js';
+import { DEFAULT_MODELS_DIR } from '../../servers/options.js';
+import type { ModelInfo } from '../models/provider.js';
+import { MocodaProvider } from '../models/mocoda/provider.js';
+import { PersimProvider } from '../models/persim/provider.js';
 
 /** Every env's spec with default options. */
 export function envSpecs(): EnvSpec[] {
@@ -53,4 +57,30 @@ export function envsText(specs: readonly EnvSpec[]): string {
 export function printEnvs(flags: { json?: boolean }): void {
   const specs = envSpecs();
   process.stdout.write(flags.json ? `${JSON.stringify(toJson(specs), null, 2)}\n` : envsText(specs));
+}
+
+/** The human-readable model listing: one block per model with its environment, agents and training facts. */
+export function modelsText(models: readonly ModelInfo[], dir: string): string {
+  if (models.length === 0) return `no models in ${dir}\n`;
+  const lines: string[] = [];
+  for (const m of models) {
+    lines.push(`${m.id}  ${m.kind} model of ${m.env_id}`);
+    lines.push(`  ${m.description}`);
+    const agents = m.agents === null ? 'no agents' : `${m.agents} agents (test agents ${m.test_agents.join(', ') || 'none'}) differing in ${m.context_names.join(', ') || 'nothing'}`;
+    lines.push(`  ${agents}; ensemble of ${m.members}; created ${m.created}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Prints the models of a registry (every provider kind the CLI knows: PerSim and MOCODA). */
+export async function printModels(flags: { models?: string; env?: string; json?: boolean }): Promise<void> {
+  const dir = flags.models ?? DEFAULT_MODELS_DIR;
+  const providers = [new PersimProvider(dir), new MocodaProvider(dir)];
+  try {
+    const all = (await Promise.all(providers.map((p) => p.list()))).flat();
+    const models = all.filter((m) => flags.env === undefined || m.env_id === flags.env);
+    process.stdout.write(flags.json ? `${JSON.stringify(toJson(models), null, 2)}\n` : modelsText(models, dir));
+  } finally {
+    await Promise.all(providers.map((p) => p.dispose()));
+  }
 }

@@ -1,7 +1,8 @@
 /** The `twingym` command (bin/twingym.mjs runs this file). */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { printEnvs } from './envs.js';
+import { printEnvs, printModels } from './envs.js';
 import { serve, type ServeFlags } from './serve.js';
+import { registerMocodaCommands } from './commands/mocoda.js';
 import { registerPersimCommands } from './commands/persim.js';
 
 function positiveInt(name: string, allowZero = false) {
@@ -29,6 +30,9 @@ export function buildProgram(): Command {
     .option('--max-frame-bytes <n>', 'largest request frame (default 16 MiB)', positiveInt('--max-frame-bytes'))
     .option('--max-connections <n>', 'WebSocket connections server-wide (default 256)', positiveInt('--max-connections'))
     .option('--max-http-sessions <n>', 'HTTP API sessions server-wide (default 256)', positiveInt('--max-http-sessions'))
+    .option('--models <dir>', 'model registry to serve and train into (env TWINGYM_MODELS; default: the shipped models/)')
+    .option('--data <dir>', 'where collect jobs store datasets (env TWINGYM_DATA; default ./twingym-data)')
+    .option('--max-jobs <n>', 'background jobs running at once (default 2; 16 more may queue)', positiveInt('--max-jobs'))
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .action(async (flags: ServeFlags) => {
       await serve(flags);
@@ -40,7 +44,16 @@ export function buildProgram(): Command {
     .option('--json', 'print the specs as JSON')
     .action((flags: { json?: boolean }) => printEnvs(flags));
 
+  program
+    .command('models')
+    .description('list the learned models a server would serve from a registry directory')
+    .option('--models <dir>', 'model registry (default: the shipped models/)')
+    .option('--env <id>', 'only the models of this environment')
+    .option('--json', 'print the model descriptions as JSON')
+    .action(async (flags: { models?: string; env?: string; json?: boolean }) => printModels(flags));
+
   registerPersimCommands(program);
+  registerMocodaCommands(program);
   return program;
 }
 

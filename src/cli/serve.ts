@@ -15,9 +15,15 @@ export interface ServeFlags {
   maxConnections?: number;
   maxHttpSessions?: number;
   logLevel?: LogLevel;
+  /** Model registry served and trained into (default: the repository's models/). */
+  models?: string;
+  /** Where collect jobs store datasets (default ./twingym-data). */
+  data?: string;
+  /** Jobs running at once (default 2). */
+  maxJobs?: number;
 }
 
-/** Options for startServer from flags and the environment (HOST, PORT, TWINGYM_TOKEN); flags win. */
+/** Options for startServer from flags and the environment (HOST, PORT, TWINGYM_TOKEN, TWINGYM_MODELS, TWINGYM_DATA); flags win. */
 export function serveOptions(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerOptionsInput {
   const envPort = env.PORT !== undefined && env.PORT !== '' ? Number(env.PORT) : undefined;
   if (envPort !== undefined && !Number.isInteger(envPort)) throw new ServerConfigError(`PORT=${env.PORT} is not an integer port`);
@@ -26,7 +32,9 @@ export function serveOptions(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerO
     port: flags.port ?? envPort,
     token: flags.token ?? (env.TWINGYM_TOKEN || undefined),
     logLevel: flags.logLevel,
+    places: { modelsDir: flags.models ?? (env.TWINGYM_MODELS || undefined), datasetsDir: flags.data ?? (env.TWINGYM_DATA || undefined) },
     limits: {
+      maxJobs: flags.maxJobs,
       maxSessionsPerConnection: flags.maxSessions,
       maxEnvsPerSession: flags.maxEnvs,
       maxFrameBytes: flags.maxFrameBytes,
@@ -48,7 +56,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     }
     throw e;
   }
-  process.stdout.write(`twingym listening on ${server.httpUrl} (WebSocket ${server.wsUrl})\n`);
+  process.stdout.write(`twingym listening on ${server.httpUrl} (WebSocket ${server.wsUrl}); models from ${server.options.places.modelsDir}, datasets in ${server.options.places.datasetsDir}\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -42,6 +42,11 @@ export interface CollectConfig {
   includeTestAgents?: boolean;
   /** Explicit contexts (name -> value maps, missing names at defaults) instead of drawing them; numAgents is ignored. */
   contexts?: ContextMap[];
+  /**
+   * Cap on steps per trajectory, below the environment's time limit (e.g. 200 of HalfCheetah's 1000 for a scaled-down
+   * run); a trajectory cut by it is marked truncated, like one cut by the time limit. Default: the time limit.
+   */
+  maxSteps?: number;
   /** Called after every batched step with (active agents, steps taken). */
   onProgress?: (active: number, step: number) => void;
 }
@@ -69,7 +74,7 @@ export function drawAgentContexts(def: EnvDefinition, numAgents: number, rng: Rn
 }
 
 /**
- * Runs one episode per agent (until terminated or the time limit) and returns the dataset. Deterministic for a seed:
+ * Runs one episode per agent (until terminated, the time limit or maxSteps) and returns the dataset. Deterministic for a seed:
  * contexts come from one stream, and agent i's initial state and actions from its own stream (seed, i).
  */
 export function collectDataset(config: CollectConfig): Dataset {
@@ -86,6 +91,8 @@ export function collectDataset(config: CollectConfig): Dataset {
     contexts = drawAgentContexts(def, config.numAgents, Rng.fromSeed(config.seed), config.includeTestAgents ?? true);
   }
   const N = contexts.length / C;
+  const limit = config.maxSteps === undefined ? def.maxEpisodeSteps : Math.min(config.maxSteps, def.maxEpisodeSteps);
+  if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`maxSteps must be a positive integer, got ${config.maxSteps}`);
   const S = def.stateSize;
   const O = def.observationSpace.size;
   const A = def.actionSpace.size;
@@ -131,7 +138,7 @@ export function collectDataset(config: CollectConfig): Dataset {
         for (let j = 0; j < O; j++) { r.obs.push(obs[k * O + j]); r.next.push(nextObs[k * O + j]); }
         for (let j = 0; j < A; j++) r.act.push(act[k * A + j]);
         r.rew.push(rew[k]);
-        const truncated = !term[k] && t >= def.maxEpisodeSteps ? 1 : 0;
+        const truncated = !term[k] && t >= limit ? 1 : 0;
         r.term.push(term[k]);
         r.trunc.push(truncated);
         states.set(next.subarray(k * S, (k + 1) * S), i * S);

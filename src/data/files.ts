@@ -4,16 +4,18 @@
  *   observations [N, O], actions ([N] int64 for discrete actions, [N, A] float otherwise), rewards [N],
  *   next_observations [N, O], terminals [N] and timeouts [N] (D4RL's names for terminated and truncated),
  *   agent_ids [N] int32, contexts [N, C] (each row's context), agent_contexts [numAgents, C], test_agents [k] int32,
- *   and the header as JSON (NPZ: a 0-d unicode array "metadata"; HDF5: root attribute "metadata", plus env_id and
- *   policy as plain attributes).
+ *   and the header as JSON (NPZ: a 0-d unicode array "metadata", plus "checksums", CRC-32 of each array entry; HDF5:
+ *   root attribute "metadata", plus env_id and policy as plain attributes). NPZ archives are written and read with
+ *   fflate.
  * Floats are float64 by default so an import reproduces the collected data (and its fingerprint) exactly; float32
  * (D4RL's own choice) is an option. Flags are numpy bool in NPZ and uint8 in HDF5 (h5py reads both as 0/1 arrays).
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { unzipSync, zipSync, type Zippable } from 'fflate';
 import type { Dataset } from './dataset.js';
 import { validateDataset } from './dataset.js';
 import { decodeNpy, encodeNpy, type NpyArray } from './npy.js';
-import { readZip, writeZip } from './zip.js';
 
 /** Export options. */
 export interface ExportOptions {
@@ -115,22 +117,74 @@ async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
   await rename(tmp, path);
 }
 
-/** The dataset as .npz bytes (numpy.load reads it without allow_pickle). */
+/**
+ * 1980-01-01 00:00 local time, the earliest DOS timestamp: a fixed entry time keeps archives byte-identical across runs
+ * (fflate converts with local-time getters, so a local date maps to exactly this DOS stamp).
+ */
+const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
+
+/**
+ * An extra 0-d string entry: JSON {entry name: CRC-32} of every array entry. fflate's reader does not check the
+ * archive's own CRCs, so decodeNpz verifies these instead (files without the entry, e.g. numpy-written, are not
+ * checked). It is separate from "metadata" so the header stays identical to the HDF5 file's.
+ */
+const CHECKSUMS = 'checksums';
+
+/**
+ * The dataset as .npz bytes (numpy.load reads it without allow_pickle). Entries are stored uncompressed, like
+ * numpy.savez: float data barely deflates, and stored entries load without an inflate pass.
+ */
 export function encodeNpz(d: Dataset, options: ExportOptions = {}): Uint8Array {
   const cols = columnsOf(d, options.precision ?? 'f64');
-  const entries = cols.map((c) => ({ name: `${c.name}.npy`, data: encodeNpy({ shape: c.shape, data: c.data, descr: c.bool ? '|b1' : undefined }) }));
-  entries.push({ name: 'metadata.npy', data: encodeNpy({ shape: [], data: JSON.stringify(headerOf(d)) }) });
-  return writeZip(entries);
+  const files: Zippable = {};
+  const sums: Record<string, number> = {};
+  for (const c of cols) {
+    const name = `${c.name}.npy`;
+    const data = encodeNpy({ shape: c.shape, data: c.data, descr: c.bool ? '|b1' : undefined });
+    files[name] = [data, { level: 0, mtime: FIXED_MTIME }];
+    sums[name] = crc32(data) >>> 0;
+  }
+  files['metadata.npy'] = [encodeNpy({ shape: [], data: JSON.stringify(headerOf(d)) }), { level: 0, mtime: FIXED_MTIME }];
+  files[`${CHECKSUMS}.npy`] = [encodeNpy({ shape: [], data: JSON.stringify(sums) }), { level: 0, mtime: FIXED_MTIME }];
+  return zipSync(files);
 }
 
 /** Reads a dataset from .npz bytes written by encodeNpz (or by numpy with the same keys and metadata). */
 export function decodeNpz(bytes: Uint8Array): Dataset {
-  const files = readZip(bytes);
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(bytes);
+  } catch (e) {
+    throw new Error(`not a zip archive, or a corrupt one (${(e as Error).message}); an .npz is a zip of .npy files`);
+  }
+  const metaBytes = files['metadata.npy'];
+  if (!metaBytes) throw new Error('the .npz has no "metadata" string; it was not written by TwinGym');
+  let header: Header;
+  try {
+    const meta = decodeNpy(metaBytes);
+    if (typeof meta.data !== 'string') throw new Error('not a string');
+    header = JSON.parse(meta.data) as Header;
+  } catch (e) {
+    throw new Error(`the .npz metadata is corrupt or not TwinGym's (${(e as Error).message})`);
+  }
+  const sumBytes = files[`${CHECKSUMS}.npy`];
+  if (sumBytes) {
+    let sums: Record<string, number>;
+    try {
+      sums = JSON.parse(decodeNpy(sumBytes).data as string) as Record<string, number>;
+    } catch (e) {
+      throw new Error(`the .npz checksums entry is corrupt (${(e as Error).message})`);
+    }
+    for (const [name, sum] of Object.entries(sums)) {
+      const data = files[name];
+      if (data && (crc32(data) >>> 0) !== sum) throw new Error(`the .npz entry ${name} is corrupt (CRC mismatch)`);
+    }
+  }
   const arrays = new Map<string, NpyArray>();
-  for (const [name, data] of files) arrays.set(name.replace(/\.npy$/, ''), decodeNpy(data));
-  const meta = arrays.get('metadata');
-  if (!meta || typeof meta.data !== 'string') throw new Error('the .npz has no "metadata" string; it was not written by TwinGym');
-  return datasetFrom(JSON.parse(meta.data) as Header, (name) => {
+  for (const [name, data] of Object.entries(files)) {
+    if (name !== 'metadata.npy' && name !== `${CHECKSUMS}.npy`) arrays.set(name.replace(/\.npy$/, ''), decodeNpy(data));
+  }
+  return datasetFrom(header, (name) => {
     const a = arrays.get(name);
     if (!a || typeof a.data === 'string') throw new Error(`the .npz lacks the array "${name}"`);
     return { data: a.data, shape: a.shape };

@@ -39,10 +39,10 @@ function binHex(v: JsonValue, ...path: string[]): string {
 }
 
 describe('shared vectors: codec', () => {
-  it('the file is for protocol 1.x and holds requests, replies and error replies', () => {
+  it('the file is for protocol 1.x and holds requests, replies, error replies and events', () => {
     expect(file.protocol.split('.')[0]).toBe('1');
     const kinds = new Set(file.vectors.map((v) => v.kind));
-    expect([...kinds].sort()).toEqual(['error_reply', 'reply', 'request']);
+    expect([...kinds].sort()).toEqual(['error_reply', 'event', 'reply', 'request']);
   });
   for (const v of file.vectors) {
     it(`${v.name}: decode(hex) means value, and decode(encode(value)) means value`, () => {

@@ -75,6 +75,22 @@ describe('collectDataset', () => {
     expect(off / eps.n).toBeLessThan(0.31);
   });
 
+  it('maxSteps cuts every trajectory at that length and marks the cut as truncated', () => {
+    const full = collectDataset({ envId: 'MountainCar-v0', numAgents: 6, policy: 'random', seed: 2 });
+    const cut = collectDataset({ envId: 'MountainCar-v0', numAgents: 6, policy: 'random', seed: 2, maxSteps: 30 });
+    const fr = agentRanges(full);
+    agentRanges(cut).forEach(([lo, hi], a) => {
+      // Random MountainCar never reaches the flag within 30 steps: every trajectory is exactly 30 rows, the prefix of
+      // the uncut one (same streams), ending in a truncation.
+      expect(hi - lo).toBe(30);
+      expect(Array.from(cut.observations.subarray(lo * 2, hi * 2))).toEqual(Array.from(full.observations.subarray(fr[a][0] * 2, (fr[a][0] + 30) * 2)));
+      expect(cut.timeouts[hi - 1]).toBe(1);
+      expect(Array.from(cut.timeouts.subarray(lo, hi - 1)).every((x) => x === 0)).toBe(true);
+      expect(cut.terminals[hi - 1]).toBe(0);
+    });
+    expect(() => collectDataset({ envId: 'MountainCar-v0', numAgents: 6, policy: 'random', seed: 2, maxSteps: 0 })).toThrow(/maxSteps/);
+  });
+
   it('refuses unknown policies with the list of valid ones', () => {
     expect(() => parsePolicy('greedy')).toThrow(/random, pure, pure-eps-20 or pure-eps-40/);
     expect(parsePolicy('pure-eps-20')).toEqual({ name: 'pure-eps-20', pure: true, eps: 0.2 });

@@ -1,11 +1,13 @@
 /**
  * NPZ and HDF5 dataset files: exact round trips (same fingerprint), float32 export, the .npy encoding itself checked
- * byte by byte against numpy's documented layout, and corrupted archives refused. tests/python reads the same files
+ * byte by byte against numpy's documented layout, corrupted archives refused (per-entry CRCs), deflated archives
+ * without checksums read. tests/python reads the same files
  * with numpy and h5py.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { collectDataset } from '../../src/data/collect.js';
 import { datasetFingerprint } from '../../src/data/dataset.js';
@@ -55,5 +57,18 @@ describe('dataset files', () => {
     bad[200] ^= 0xff;
     expect(() => decodeNpz(bad)).toThrow(/corrupt|CRC/);
     expect(() => decodeNpz(Uint8Array.of(1, 2, 3))).toThrow(/not a zip/);
+  });
+
+  it('writes byte-identical stored archives and reads deflated ones without checksums (numpy.savez_compressed)', () => {
+    const a = encodeNpz(d);
+    expect(encodeNpz(d)).toEqual(a);
+    const entries = unzipSync(a);
+    // numpy.savez stores every entry: method 0 in each local header (offset 8), and the arrays appear verbatim.
+    expect(new DataView(a.buffer, a.byteOffset).getUint16(8, true)).toBe(0);
+    expect(Object.keys(entries).sort()).toEqual(['actions', 'agent_contexts', 'agent_ids', 'checksums', 'contexts', 'metadata', 'next_observations',
+      'observations', 'rewards', 'terminals', 'test_agents', 'timeouts'].map((k) => `${k}.npy`));
+    const { 'checksums.npy': _sums, ...plain } = entries;
+    const deflated = zipSync(Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, [v, { level: 6 }]])));
+    expect(datasetFingerprint(decodeNpz(deflated))).toBe(datasetFingerprint(d));
   });
 });

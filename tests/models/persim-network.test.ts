@@ -81,6 +81,61 @@ describe('forward pass', () => {
   });
 });
 
+describe('fast inference', () => {
+  const close = (got: Float32Array, want: Float32Array) => {
+    expect(got.length).toBe(want.length);
+    const scale = want.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    for (let j = 0; j < want.length; j++) expect(Math.abs(got[j] - want[j])).toBeLessThanOrEqual(1e-5 * scale + 1e-9);
+  };
+
+  it.each([
+    ['persim, discrete, raw', 'MountainCar-v0', 'persim', false],
+    ['persim, discrete, standardised', 'CartPole-v0', 'persim', true],
+    ['unpersonalized, discrete', 'MountainCar-v0', 'unpersonalized', false],
+    ['persim, continuous, standardised', 'MountainCarContinuous-v0', 'persim', true],
+    ['unpersonalized, continuous', 'MountainCarContinuous-v0', 'unpersonalized', true],
+  ] as const)('matches the training graph to float32 rounding (%s), per row and per member, for agent ids and codes', (_name, envId, kind, standardize) => {
+    const d = collectDataset({ envId, numAgents: 5, policy: 'random', seed: 2, includeTestAgents: false });
+    const net = trainPersim(d, defaultHyper(envId, { kind, standardize, epochs: 1, members: 3, batchSize: 256, stateHidden: [16, 8], actionHidden: [8, 8], seed: 5 })).network;
+    const n = 40;
+    const s = d.observations.slice(0, n * d.obsSize);
+    const a = d.actions.slice(0, n * d.actionSize);
+    const ids = Int32Array.from({ length: n }, (_, i) => (i * 7) % 5);
+    const who = kind === 'persim' ? { agentIds: ids } : null;
+    close(net.predictDeltas(s, a, n, who), net.predictDeltasGraph(s, a, n, who));
+    if (kind === 'persim') {
+      const codes = Float32Array.from({ length: 3 * net.codeSize }, (_, j) => Math.sin(j + 1));
+      close(net.predictDeltas(s, a, n, { codes }), net.predictDeltasGraph(s, a, n, { codes }));
+    }
+    // Member rows: member m's block of k rows equals member m's slice of a shared-rows prediction on the same block.
+    const k = n / 4;
+    const A = d.actionSize;
+    const rows = net.predictMemberRows(s.slice(0, 3 * k * d.obsSize), a.slice(0, 3 * k * A), k, kind === 'persim' ? { agentIds: ids.slice(0, k) } : null);
+    for (let m = 0; m < 3; m++) {
+      const block = net.predictDeltasGraph(s.slice(m * k * d.obsSize, (m + 1) * k * d.obsSize), a.slice(m * k * A, (m + 1) * k * A), k, kind === 'persim' ? { agentIds: ids.slice(0, k) } : null);
+      close(rows.slice(m * k * d.obsSize, (m + 1) * k * d.obsSize), block.slice(m * k * d.obsSize, (m + 1) * k * d.obsSize));
+    }
+    net.dispose();
+  });
+
+  it('rebuilds its read-back tables when the weights change (import, training steps)', () => {
+    const a = trainPersim(small, tiny({ seed: 1 })).network;
+    const b = trainPersim(small, tiny({ seed: 2 })).network;
+    const s = mc.observations.slice(0, 20);
+    const act = mc.actions.slice(0, 10);
+    const who = { agentIds: new Int32Array(10).fill(1) };
+    const before = a.predictDeltas(s, act, 10, who);
+    const v = a.params.version;
+    a.params.importStacked(b.params.exportStacked());
+    expect(a.params.version).toBeGreaterThan(v);
+    const after = a.predictDeltas(s, act, 10, who);
+    expect(Array.from(after)).not.toEqual(Array.from(before));
+    expect(Array.from(after)).toEqual(Array.from(b.predictDeltas(s, act, 10, who)));
+    a.dispose();
+    b.dispose();
+  });
+});
+
 describe('continuous actions', () => {
   it('encodes actions with a 2-hidden-layer MLP, standardises, and lowers the loss (MountainCarContinuous)', () => {
     const d = collectDataset({ envId: 'MountainCarContinuous-v0', numAgents: 4, policy: 'random', seed: 1, includeTestAgents: false });

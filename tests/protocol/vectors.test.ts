@@ -10,7 +10,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { decodeFrame, encodeFrame } from '../../protocol/ts/frame.js';
 import { ERROR_CODES, isErrorCode } from '../../protocol/ts/errors.js';
-import { ErrorReplySchema, OPS, REPLY_SCHEMAS, REQUEST_SCHEMAS, RESERVED_OPS, type Op } from '../../protocol/ts/messages.js';
+import { ErrorReplySchema, EVENT_SCHEMAS, OPS, REPLY_SCHEMAS, REQUEST_SCHEMAS, RESERVED_OPS, type EventName, type Op } from '../../protocol/ts/messages.js';
 import { DTYPES, decodeTensor, isWireTensorLike, type DType } from '../../protocol/ts/tensor.js';
 import { PROTOCOL_VERSION } from '../../protocol/ts/version.js';
 import { fromHex, fromVectorJson, sameMeaning, toHex, toVectorJson, type JsonValue } from '../../protocol/ts/vector-json.js';
@@ -66,7 +66,7 @@ describe('vector file', () => {
     expect(protocol).toBe(PROTOCOL_VERSION);
     expect(new Set(vectors.map((v) => v.name)).size).toBe(vectors.length);
     for (const v of vectors) {
-      expect(['request', 'reply', 'error_reply']).toContain(v.kind);
+      expect(['request', 'reply', 'error_reply', 'event']).toContain(v.kind);
       expect(v.description.length, v.name).toBeGreaterThan(10);
     }
   });
@@ -100,6 +100,7 @@ describe.each(vectors.map((v) => [v.name, v] as const))('vector %s', (_name, v) 
 /** The schema a vector must satisfy. */
 function typeboxSchemaOf(v: Vector): TSchema {
   if (v.kind === 'error_reply') return ErrorReplySchema;
+  if (v.kind === 'event') return EVENT_SCHEMAS[v.op as EventName];
   const op = v.op as Op;
   return v.kind === 'request' ? (REQUEST_SCHEMAS[op] as TSchema) : REPLY_SCHEMAS[op];
 }
@@ -121,6 +122,10 @@ function brokenVariants(v: Vector): Array<[string, JsonValue]> {
       // A tensor field given a string instead.
       if (x !== null && typeof x === 'object' && 'dtype' in x) out.push([`${k} as a string`, { ...value, [k]: 'tensor' }]);
     }
+  } else if (v.kind === 'event') {
+    out.push(['another event name', { ...value, event: 'job_started_zz' }]);
+    out.push(['event missing', Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'event'))]);
+    out.push(['an event that looks like a reply', { ...value, ok: true }]);
   } else {
     out.push(['ok of the wrong type', { ...value, ok: v.kind === 'reply' ? 'yes' : 0 }]);
     out.push(['ok flipped', { ...value, ok: v.kind !== 'reply' }]);
@@ -170,8 +175,12 @@ describe('vectors validate against the TypeBox schemas the server compiles', () 
 describe('vectors validate against the generated JSON Schemas other languages use', () => {
   const ajv = new Ajv2020({ allErrors: true });
   for (const [name, schema] of buildSchemas()) if (name !== 'index') ajv.addSchema(schema);
-  const index = buildSchemas().get('index') as { requests: Record<string, string>; replies: Record<string, string>; error_reply: string };
-  const fileOf = (v: Vector) => (v.kind === 'error_reply' ? index.error_reply : v.kind === 'request' ? index.requests[v.op!] : index.replies[v.op!]);
+  const index = buildSchemas().get('index') as { requests: Record<string, string>; replies: Record<string, string>; error_reply: string; events: Record<string, string> };
+  const fileOf = (v: Vector) => {
+    if (v.kind === 'error_reply') return index.error_reply;
+    if (v.kind === 'event') return index.events[v.op!];
+    return v.kind === 'request' ? index.requests[v.op!] : index.replies[v.op!];
+  };
   // The README's convention for JSON-only validators: bytes become strings, non-finite floats finite ones of the same sign.
   const forJsonSchema = (json: JsonValue): unknown => {
     const walk = (x: unknown): unknown => {
@@ -208,6 +217,13 @@ describe('coverage', () => {
       expect(byKind('error_reply').filter((v) => (v.value as { error: { code: string } }).error.code === code), code).toHaveLength(1);
       const mentions = spec.split(`\`${code}\``).length - 1;
       expect(mentions, `${code} mentioned in SPEC.md prose`).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('every event has a vector, a schema file and a mention in SPEC.md', () => {
+    for (const name of Object.keys(EVENT_SCHEMAS)) {
+      expect(byKind('event').some((v) => v.op === name), name).toBe(true);
+      expect(spec).toContain(`\`${name}\``);
     }
   });
 

@@ -29,7 +29,7 @@ describe('WebSocket upgrade', () => {
 
   it('is accepted with the bearer header or the token query parameter', async () => {
     const a = await RawClient.connect(server.wsUrl, { authorization: `Bearer ${TOKEN}` });
-    expect((await a.ok({ op: 'hello', protocol: '1.0.0' })).protocol).toBe('1.1.0');
+    expect((await a.ok({ op: 'hello', protocol: '1.0.0' })).protocol).toBe('1.2.0');
     const b = await RawClient.connect(`${server.wsUrl}?token=${encodeURIComponent(TOKEN)}`);
     expect((await b.ok({ op: 'list_envs' })).envs.length).toBeGreaterThan(0);
     await a.close();

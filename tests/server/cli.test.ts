@@ -1,9 +1,12 @@
 /** The twingym command: option precedence, the env listing, and serve's startup and graceful shutdown as a process. */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { envSpecs, envsText } from '../../src/cli/envs.js';
+import { envSpecs, envsText, modelsText } from '../../src/cli/envs.js';
+import { PersimProvider } from '../../src/models/persim/provider.js';
 import { serveOptions } from '../../src/cli/serve.js';
+import { DEFAULT_MODELS_DIR, resolveServerOptions } from '../../servers/options.js';
 import { RawClient } from './raw-client.js';
 
 const BIN = fileURLToPath(new URL('../../bin/twingym.mjs', import.meta.url));
@@ -32,6 +35,28 @@ describe('serve options', () => {
     expect(serveOptions({}, {})).toMatchObject({ host: undefined, port: undefined, token: undefined });
     expect(serveOptions({ maxSessions: 3, maxEnvs: 9, maxFrameBytes: 1000 }, {}).limits).toMatchObject({ maxSessionsPerConnection: 3, maxEnvsPerSession: 9, maxFrameBytes: 1000 });
     expect(() => serveOptions({}, { PORT: 'eighty' })).toThrow(/PORT/);
+  });
+
+  it('--models, --data and --max-jobs set the places and the job limit; the defaults serve the shipped models', () => {
+    const o = serveOptions({ models: '/srv/models', data: '/srv/data', maxJobs: 3 }, { TWINGYM_MODELS: '/env/models' });
+    expect(o.places).toEqual({ modelsDir: '/srv/models', datasetsDir: '/srv/data' });
+    expect(o.limits?.maxJobs).toBe(3);
+    expect(serveOptions({}, { TWINGYM_MODELS: '/env/models' }).places?.modelsDir).toBe('/env/models');
+    const resolved = resolveServerOptions(serveOptions({}, {}));
+    expect(resolved.places.modelsDir).toBe(join(fileURLToPath(new URL('../../models', import.meta.url))));
+    expect(resolved.places.datasetsDir).toBe(join(process.cwd(), 'twingym-data'));
+    expect(resolved.limits.maxJobs).toBe(2);
+  });
+});
+
+describe('twingym models', () => {
+  it('lists the shipped models with their env, agents and ensemble size', async () => {
+    const provider = new PersimProvider(DEFAULT_MODELS_DIR);
+    const text = modelsText(await provider.list(), DEFAULT_MODELS_DIR);
+    await provider.dispose();
+    expect(text).toContain('persim-mountaincar-random  persim model of MountainCar-v0');
+    expect(text).toContain('100 agents (test agents 0, 1, 2, 3, 4) differing in gravity; ensemble of 5');
+    expect(modelsText([], '/nowhere')).toBe('no models in /nowhere\n');
   });
 });
 

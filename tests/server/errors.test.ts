@@ -40,7 +40,7 @@ const flakyProvider: DynamicsProvider = {
 };
 
 beforeAll(async () => {
-  server = await quietServer({ limits: { maxSessionsPerConnection: 6, maxEnvsPerSession: 8, maxFrameBytes: 4096 }, dynamicsProviders: [flakyProvider] });
+  server = await quietServer({ limits: { maxSessionsPerConnection: 6, maxEnvsPerSession: 8, maxFrameBytes: 4096 }, dynamicsProviders: [flakyProvider], modelProviders: [] });
   c = await RawClient.connect(server.wsUrl);
   live = (await c.ok({ op: 'make', env_id: MC })).session;
   await c.ok({ op: 'reset', session: live, seed: 9 });
@@ -239,9 +239,9 @@ describe('make', () => {
 describe('hello', () => {
   it('unsupported_version for another major, and the connection stays open', async () => {
     const e = await expectError({ op: 'hello', protocol: '2.0.0' }, 'unsupported_version');
-    expect(e.details.server_protocol).toBe('1.1.0');
+    expect(e.details.server_protocol).toBe('1.2.0');
     await expectError({ op: 'hello', protocol: 'latest' }, 'unsupported_version');
-    expect((await c.ok({ op: 'hello', protocol: '1.0.0' })).protocol).toBe('1.1.0');
+    expect((await c.ok({ op: 'hello', protocol: '1.0.0' })).protocol).toBe('1.2.0');
   });
 });
 

@@ -156,13 +156,17 @@ function plausible(field: string): fc.Arbitrary<unknown> {
     );
     case 'indices': return fc.array(fc.nat(3), { maxLength: 3 });
     case 'index': return fc.nat(3);
-    case 'num_envs': return fc.nat(20);
+    case 'num_envs': return fc.oneof(fc.nat(20), fc.constant(100));
     case 'env_id': return fc.constantFrom(MC, 'CartPole-v0', 'Navigation2D-v0', 'Nope-v1');
     case 'state': return fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.constant(encodeFrame({ format: 'twingym-session-state', version: 1 })));
     case 'dynamics': return fc.oneof(fc.constant('true'), fc.record({ model: fc.string({ maxLength: 4 }) }));
     case 'autoreset': return fc.constantFrom('next_step', 'same_step', 'disabled', 'sometimes');
     case 'protocol': return fc.constantFrom('1.0.0', '1.2.3', '2.0.0', 'x');
     case 'mode': return fc.constantFrom('svg', 'png');
+    case 'job': return fc.constantFrom('job-000000000000', 'nope', '');
+    case 'kind': return fc.constantFrom('collect', 'train_persim', 'compare', 'fly');
+    case 'params': return fc.dictionary(fc.constantFrom('env_id', 'policy', 'agents', 'dataset', 'model'), fc.oneof(fc.string({ maxLength: 3 }), fc.nat(3)), { maxKeys: 3 });
+    case 'model': return fc.constantFrom('nope', 'x');
     default: return fc.oneof(fc.boolean(), fc.nat(5), fc.string({ maxLength: 4 }));
   }
 }

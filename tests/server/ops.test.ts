@@ -34,10 +34,10 @@ async function sessionAt(states: Array<[number, number]>, fields: Msg = {}): Pro
 describe('hello', () => {
   it('reports the protocol, every implemented op and the limits', async () => {
     const r = await c.ok({ op: 'hello', protocol: PROTOCOL_VERSION, client: 'raw-test' });
-    expect(r.protocol).toBe('1.1.0');
+    expect(r.protocol).toBe('1.2.0');
     expect(typeof r.server).toBe('string');
     expect([...r.capabilities].sort()).toEqual([...OPS].sort());
-    expect(r.limits).toEqual({ max_frame_bytes: 16 * 1024 * 1024, max_sessions_per_connection: 64, max_envs_per_session: 4096, max_rollout_steps: 10_000_000 });
+    expect(r.limits).toEqual({ max_frame_bytes: 16 * 1024 * 1024, max_sessions_per_connection: 64, max_envs_per_session: 4096, max_rollout_steps: 10_000_000, max_jobs: 2 });
   });
 
   it('accepts another minor or patch of the same major', async () => {
@@ -62,7 +62,8 @@ describe('list_envs', () => {
     expect(mc.max_episode_steps).toBe(500);
     expect(mc.reward_range).toEqual([-1, 0]);
     expect(mc.render_modes).toEqual(['svg']);
-    expect(mc.dynamics).toEqual(['true']);
+    // The default server serves the shipped PerSim models (models/ of the repository).
+    expect(mc.dynamics).toEqual(['true', 'persim-mountaincar-random']);
   });
 });
 

@@ -11,6 +11,8 @@ import { resolveServerOptions } from '../../servers/options.js';
 import { Dispatcher, type ReplyValue } from '../../servers/protocol/dispatch.js';
 import type { OpContext } from '../../servers/protocol/op-context.js';
 import { createServerState } from '../../servers/protocol/server-state.js';
+import { DynamicsResolver } from '../../servers/dynamics.js';
+import { JobManager } from '../../servers/jobs/manager.js';
 import { Connection } from '../../servers/ws/connection.js';
 import { RawClient } from './raw-client.js';
 
@@ -33,7 +35,8 @@ let wss: WebSocketServer;
 let url: string;
 
 beforeAll(async () => {
-  const state = createServerState(resolveServerOptions({}), () => undefined);
+  const options = resolveServerOptions({});
+  const state = createServerState(options, new DynamicsResolver(), new JobManager({ kinds: [], places: options.places }), () => undefined);
   const dispatcher = new DelayingDispatcher(silentObserver);
   httpServer = http.createServer();
   wss = new WebSocketServer({ server: httpServer });

@@ -21,10 +21,23 @@ export class RawClient {
   private closeInfo: CloseInfo | null = null;
   private readonly closeWaiters: Array<(c: CloseInfo) => void> = [];
   private nextId = 1;
+  /** Every event frame received ({event, ...} without id), in arrival order; replies never land here. */
+  readonly events: Msg[] = [];
+  private readonly eventWaiters: Array<{ test: (e: Msg) => boolean; resolve: (m: Msg) => void }> = [];
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const msg = isBinary ? (decodeFrame(data) as Msg) : { text: data.toString('utf8') };
+      if (typeof msg.event === 'string' && !('id' in msg)) {
+        this.events.push(msg);
+        for (const w of [...this.eventWaiters]) {
+          if (w.test(msg)) {
+            this.eventWaiters.splice(this.eventWaiters.indexOf(w), 1);
+            w.resolve(msg);
+          }
+        }
+        return;
+      }
       const w = this.waiters.shift();
       if (w) w.resolve(msg);
       else this.inbox.push(msg);
@@ -69,6 +82,13 @@ export class RawClient {
     if (m) return Promise.resolve(m);
     if (this.closeInfo) return Promise.reject(new Error(`socket closed (${this.closeInfo.code})`));
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** The first event (already received or still to come) that passes `test`. */
+  event(test: (e: Msg) => boolean): Promise<Msg> {
+    const seen = this.events.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.eventWaiters.push({ test, resolve }));
   }
 
   /** Sends a request and returns its reply. */

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -32,16 +34,26 @@ def vectors() -> list[dict]:
 _SERVER: dict = {}
 
 
+_DATA_DIRS: dict[int, str] = {}
+
+
 def start_server(extra_args: list[str], log_name: str) -> tuple[subprocess.Popen, int]:
-    """Starts `node bin/twingym.mjs serve` on a free port with `extra_args` and waits for /readyz."""
+    """Starts `node bin/twingym.mjs serve` on a free port with `extra_args` and waits for /readyz. The server runs in
+    a temporary directory (its --data too) that stop_server removes: the datasets its jobs write never land in the
+    repository. It serves the repository's shipped models."""
     port = free_port()
+    workdir = tempfile.mkdtemp(prefix="twingym-pytest-")
     log = open(REPO / "clients" / "python" / log_name, "wb")
-    proc = subprocess.Popen(["node", "bin/twingym.mjs", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warn", *extra_args], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(["node", str(REPO / "bin" / "twingym.mjs"), "serve", "--host", "127.0.0.1", "--port",
+                             str(port), "--log-level", "warn", "--data", str(Path(workdir) / "data"), *extra_args],
+                            cwd=workdir, stdout=log,
+                            stderr=subprocess.STDOUT)
+    _DATA_DIRS[proc.pid] = workdir
     log.close()
     deadline = time.monotonic() + 90
     while True:
         if proc.poll() is not None:
+            stop_server(proc)
             raise RuntimeError(f"the server exited with {proc.returncode}; see clients/python/{log_name}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
@@ -50,7 +62,7 @@ def start_server(extra_args: list[str], log_name: str) -> tuple[subprocess.Popen
         except OSError:
             pass
         if time.monotonic() > deadline:
-            proc.kill()
+            stop_server(proc)
             raise RuntimeError("the server did not become ready within 90 s")
         time.sleep(0.2)
 
@@ -62,6 +74,10 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=10)
+    workdir = _DATA_DIRS.pop(proc.pid, None)
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def live_url() -> str:

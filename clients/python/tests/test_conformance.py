@@ -17,7 +17,10 @@ def test_check_ids_are_stable_and_unique():
     assert len(ids) == len(set(ids)) >= 40
     for required in ("handshake.bad_major", "errors.bad_dtype", "errors.frame_too_large", "pipeline.order",
                      "isolation.sessions", "cleanup.disconnect", "seeding.check_env_sequence",
-                     "context.changes_dynamics", "autoreset.same_step", "time_limit.override", "snapshot.replay"):
+                     "context.changes_dynamics", "autoreset.same_step", "time_limit.override", "snapshot.replay",
+                     "handshake.v1_2", "models.list", "models.make", "models.set_context_unsupported", "models.replay",
+                     "models.unknown_model", "jobs.lifecycle", "jobs.cancel", "jobs.unsubscribed", "jobs.unknown_job",
+                     "jobs.invalid", "events.format"):
         assert required in ids
 
 
@@ -36,9 +39,9 @@ def test_cli_writes_a_json_report(server_url, tmp_path):
     assert proc.returncode == report["exit_code"] == 0, proc.stdout + proc.stderr
     assert {c["id"] for c in report["checks"]} == {"handshake.hello", "handshake.capabilities",
                                                     "handshake.newer_minor", "handshake.bad_major",
-                                                    "handshake.optional", "ops.close"}
-    assert report["summary"] == {"pass": 6, "fail": 0, "unsupported": 0}
-    assert "conformance: 6 passed, 0 failed" in proc.stdout
+                                                    "handshake.optional", "handshake.v1_2", "ops.close"}
+    assert report["summary"] == {"pass": 7, "fail": 0, "unsupported": 0}
+    assert "conformance: 7 passed, 0 failed" in proc.stdout
 
 
 def test_token_and_small_limits_server_passes_every_check(token_server_url):

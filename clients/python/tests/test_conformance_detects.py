@@ -14,7 +14,7 @@ import pytest
 import websocket
 from websocket import ABNF
 
-from twingym.connection import normalize_url
+from twingym.connection import is_event, normalize_url
 from twingym.conformance import run_suite
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -102,7 +102,8 @@ class MutatingProxy:
                     return
                 reply = msgpack.unpackb(data, raw=False)
                 with lock:
-                    req = asked.pop(0) if asked else None
+                    # Events answer no request: only replies take the oldest request off the queue.
+                    req = None if is_event(reply) else (asked.pop(0) if asked else None)
                 for out in self.mutate(req if isinstance(req, dict) else None, reply, held):
                     to_client(msgpack.packb(out, use_bin_type=True), ABNF.OPCODE_BINARY)
         except (OSError, ValueError, KeyError, IndexError, websocket.WebSocketException):
@@ -167,7 +168,25 @@ def perturbed_rollout(req, reply, held):
     return [reply]
 
 
+def doubled_job_finished(req, reply, held):
+    """A server that announces the end of a job twice."""
+    if reply.get("event") == "job_finished":
+        return [reply, reply]
+    return [reply]
+
+
+def learned_contexts_misreported(req, reply, held):
+    """make on a learned model reports a context the dynamics do not use (get_context disagrees)."""
+    if req is not None and req.get("op") == "make" and reply.get("ok") and \
+            reply["metadata"]["dynamics"].get("kind") != "true":
+        reply["contexts"] = [{k: v * 0.5 + 1e-6 for k, v in c.items()} for c in reply["contexts"]]
+    return [reply]
+
+
 @pytest.mark.parametrize("mutate,prefix,check_id", [
+    (doubled_job_finished, "jobs.lifecycle", "jobs.lifecycle"),
+    (learned_contexts_misreported, "models.make", "models.make"),
+    (generic_errors, "jobs.unknown_job", "jobs.unknown_job"),
     (perturbed_rollout, "rollout.matches_steps", "rollout.matches_steps"),
     (swap_pairs, "pipeline.order", "pipeline.order"),
     (generic_errors, "errors.bad_dtype", "errors.bad_dtype"),

@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 
 from twingym import errors
-from twingym.env import TwinGymVectorEnv
+from twingym.connection import is_event
+from twingym.env import TwinGymVectorEnv, _dynamics_field
+from twingym.jobs import JobCancelledError, JobInfo, JobProgress, ModelInfo
 from twingym.spaces import space_from_spec
 from twingym.wire import decode_frame, decode_tensor, encode_frame, from_json_value, values_equal
 
 
 def test_vectors_cover_every_kind(vectors):
     kinds = {v["kind"] for v in vectors}
-    assert kinds == {"request", "reply", "error_reply"}
+    assert kinds == {"request", "reply", "error_reply", "event"}
     assert len(vectors) >= 50
 
 
@@ -118,3 +120,65 @@ def test_request_tensors_decode_to_their_dtype(vectors, name):
     arr = decode_tensor(msg["action"])
     assert arr.dtype.name == {"i64": "int64", "f32": "float32", "u8": "uint8"}[msg["action"]["dtype"]]
     assert list(arr.shape) == msg["action"]["shape"]
+
+
+def test_list_models_reply_becomes_model_infos(vectors):
+    msg = decode_frame(bytes.fromhex(_by_name(vectors, "list_models_reply")["hex"]))
+    (info,) = [ModelInfo.from_wire(m) for m in msg["models"]]
+    assert info.id == "persim-mountaincar-random" and info.kind == "persim" and info.env_id == "MountainCar-v0"
+    assert info.members == 5 and info.agents == 500 and info.test_agents == [0, 1, 2, 3, 4]
+    assert info.context_names == ["gravity"] and info.env_options == {}
+    assert info.metadata["dataset"] == {"policy": "random", "transitions": 250000}
+    assert info.raw == msg["models"][0]
+
+
+def test_job_vectors_become_job_infos(vectors):
+    queued = JobInfo.from_wire(decode_frame(bytes.fromhex(_by_name(vectors, "start_job_reply")["hex"]))["job"])
+    assert (queued.id, queued.kind, queued.state, queued.done) == ("job-7f3a", "train_persim", "queued", False)
+    assert queued.started is None and queued.result is None and queued.error is None
+    assert queued.progress == JobProgress(0.0, 0.0, "epochs") and queued.progress.fraction == 0.0
+    running = JobInfo.from_wire(decode_frame(bytes.fromhex(_by_name(vectors, "job_status_reply")["hex"]))["job"])
+    assert running.state == "running" and running.progress.done == 2 and running.progress.total == 3
+    assert running.progress.fraction == pytest.approx(2 / 3) and running.progress.metrics == {"loss": 4.1e-05}
+    assert running.raise_if_failed() is running
+    cancelled = JobInfo.from_wire(decode_frame(bytes.fromhex(_by_name(vectors, "cancel_job_reply")["hex"]))["job"])
+    assert cancelled.done
+    with pytest.raises(JobCancelledError):
+        cancelled.raise_if_failed()
+    listed = decode_frame(bytes.fromhex(_by_name(vectors, "list_jobs_reply")["hex"]))["jobs"]
+    assert [JobInfo.from_wire(j).state for j in listed][0] == "succeeded"
+
+
+def test_failed_job_raises_its_error_code():
+    job = JobInfo.from_wire({"id": "j", "kind": "collect", "state": "failed", "params": {},
+                             "progress": {"done": 1, "total": 4, "unit": "steps"}, "created": "t",
+                             "error": {"code": "unknown_env", "message": "no env", "details": {"env_id": "X"}}})
+    with pytest.raises(errors.UnknownEnvError) as e:
+        job.raise_if_failed()
+    assert e.value.details == {"env_id": "X"}
+
+
+def test_event_vectors_are_events_and_replies_are_not(vectors):
+    for v in vectors:
+        msg = decode_frame(bytes.fromhex(v["hex"]))
+        assert is_event(msg) == (v["kind"] == "event"), v["name"]
+    finished = decode_frame(bytes.fromhex(_by_name(vectors, "job_finished_event")["hex"]))
+    job = JobInfo.from_wire(finished["job"])
+    assert job.state == "succeeded" and job.result == {"model": "mc-tiny", "metrics": {"final_train_loss": 3.2e-05}}
+
+
+def test_trajectory_dynamics_encode_like_the_vector(vectors):
+    want = decode_frame(bytes.fromhex(_by_name(vectors, "make_request_learned_trajectory")["hex"]))["dynamics"]
+    traj = {k: decode_tensor(t) for k, t in want["trajectory"].items()}
+    got = _dynamics_field({"model": want["model"], "mode": "sample",
+                           "trajectory": {k: (a.tolist() if k == "actions" else a) for k, a in traj.items()}}, None)
+    assert got["model"] == want["model"] and got["mode"] == "sample"
+    assert got["trajectory"]["actions"] == want["trajectory"]["actions"]  # integer actions travel as i64
+    for key in ("observations", "next_observations"):
+        t = got["trajectory"][key]
+        assert t["dtype"] == "f64" and t["shape"] == [3, 2]
+        assert decode_tensor(t).tolist() == traj[key].astype(np.float64).tolist()
+    with pytest.raises(ValueError):
+        _dynamics_field({"model": "m", "trajectory": {"observations": [[0.0, 0.0]]}}, None)
+    assert _dynamics_field("m", 3) == {"model": "m", "agent": 3}
+    assert _dynamics_field({"model": "m"}, 2) == {"model": "m", "agent": 2}

@@ -79,7 +79,7 @@ def test_every_documented_error_code_has_a_class():
     block = source[source.index("ERROR_CODES = {"):source.index("} as const;")]
     codes = re.findall(r"^  ([a-z_]+): \{", block, flags=re.M)
     assert len(codes) >= 20
-    assert set(codes) == set(errors.ERROR_CODES)
+    assert tuple(codes) == errors.ERROR_CODES  # same codes, same order
     for code in codes:
         exc = errors.error_from_reply({"code": code, "message": "m", "details": {"k": 1}}, "step")
         assert isinstance(exc, twingym.TwinGymError) and exc.code == code and exc.details == {"k": 1}
@@ -90,6 +90,7 @@ def test_error_classes_are_also_python_categories():
     assert issubclass(twingym.BadDtypeError, TypeError)
     assert issubclass(twingym.UnknownEnvError, LookupError)
     assert issubclass(twingym.UnknownOpError, NotImplementedError)
+    assert issubclass(twingym.UnknownJobError, LookupError) and twingym.UnknownJobError.default_code == "unknown_job"
     unknown = errors.error_from_reply({"code": "some_future_code", "message": "m"})
     assert type(unknown) is twingym.TwinGymError and unknown.code == "some_future_code"
 

@@ -2,18 +2,24 @@
 
 Requests carry ids chosen here; replies come back in request order, so several requests may be in flight
 (:meth:`Connection.send` then :meth:`Connection.receive`, or :meth:`Connection.pipeline`). Server events (frames with an
-``event`` key and no id) are kept in :attr:`Connection.events`.
+``event`` key and no id or ok, such as ``job_progress``) are never replies: every one is handed to the listeners added
+with :meth:`Connection.add_listener` and kept in :attr:`Connection.events` (the last 1000), whatever its name, so
+events a client does not know are ignored rather than mistaken for replies. :meth:`Connection.wait_events` reads events
+while no request is in flight.
 """
 
 from __future__ import annotations
 
 import collections
 import os
+import select
 import socket
 import struct
 import sys
 import threading
-from typing import Any, Iterable, Mapping
+import time
+import warnings
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlparse
 
 import msgpack
@@ -24,6 +30,17 @@ from .errors import ProtocolViolation, TwinGymConnectionError, error_from_reply
 from .wire import PROTOCOL_VERSION, decode_frame, encode_frame
 
 CLIENT_NAME = "twingym-python/0.1.0"
+
+#: How many events :attr:`Connection.events` keeps (the oldest are dropped first).
+EVENT_HISTORY = 1000
+
+#: A callback receiving every server event frame as decoded (a dict with at least ``event``).
+EventListener = Callable[[dict], None]
+
+
+def is_event(msg: Any) -> bool:
+    """True for a server event frame: a map with a string ``event`` and neither ``id`` nor ``ok``."""
+    return type(msg) is dict and isinstance(msg.get("event"), str) and "id" not in msg and "ok" not in msg
 
 
 def normalize_url(url: str) -> str:
@@ -132,7 +149,8 @@ class Connection:
         self._next_id = 1
         self._pending: collections.deque[tuple[int, str]] = collections.deque()
         self._lock = threading.RLock()
-        self.events: list[dict[str, Any]] = []
+        self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=EVENT_HISTORY)
+        self._listeners: list[EventListener] = []
         self.closed = False
         self.server_info: dict[str, Any] | None = None
         if hello:
@@ -175,6 +193,15 @@ class Connection:
             raise TwinGymConnectionError(f"the server closed the connection (code {code}: {reason})", code, reason)
         raise ProtocolViolation("the server sent a text frame; protocol v1 uses binary frames only")
 
+    def recv_non_event(self) -> Any:
+        """Receives the next frame that is not an event (events on the way go to the listeners), for raw protocol
+        tests that send frames with :meth:`send_raw`."""
+        while True:
+            msg = self.recv_frame()
+            if not is_event(msg):
+                return msg
+            self._dispatch(msg)
+
     # ---- requests ----
 
     def send(self, op: str, **fields: Any) -> int:
@@ -197,8 +224,8 @@ class Connection:
             rid, op = self._pending[0]
             while True:
                 msg = self.recv_frame()
-                if isinstance(msg, dict) and "event" in msg and "id" not in msg:
-                    self.events.append(msg)
+                if is_event(msg):
+                    self._dispatch(msg)
                     continue
                 break
             self._pending.popleft()
@@ -224,8 +251,8 @@ class Connection:
             self.send_raw(self._packer.pack(message))
             while True:
                 msg = self.recv_frame()
-                if type(msg) is dict and "event" in msg and "id" not in msg:
-                    self.events.append(msg)
+                if type(msg) is dict and "event" in msg and is_event(msg):
+                    self._dispatch(msg)
                     continue
                 break
             if type(msg) is not dict or msg.get("id") != rid:
@@ -250,6 +277,71 @@ class Connection:
                     if reply.get("ok") is not True:
                         raise error_from_reply(reply.get("error") or {})
             return replies
+
+    # ---- events ----
+
+    def add_listener(self, listener: EventListener) -> None:
+        """Calls ``listener(event)`` for every event frame read from now on, while a reply is awaited or in
+        :meth:`wait_events`. Listeners run on the reading thread and must not use this connection; an exception they
+        raise is reported as a RuntimeWarning instead of breaking the read (a reply must never be lost to one)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: EventListener) -> None:
+        """Stops calling ``listener``; removing one that was never added is a no-op."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception as e:
+                warnings.warn(f"twingym event listener {listener!r} raised {type(e).__name__}: {e}", RuntimeWarning,
+                              stacklevel=2)
+
+    def wait_events(self, timeout: float, until: Callable[[], bool] | None = None) -> int:
+        """Reads event frames for up to ``timeout`` seconds while no request is in flight, handing each to the
+        listeners; returns early once ``until()`` is true (checked after every event). Returns the number of events
+        read. A reply arriving here is a protocol violation (nothing was asked)."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        count = 0
+        with self._lock:
+            if self._pending:
+                raise ProtocolViolation("wait_events needs a connection with no request in flight")
+            while True:
+                if until is not None and until():
+                    return count
+                remaining = deadline - time.monotonic()
+                if not self._readable(max(0.0, remaining)):
+                    return count
+                msg = self.recv_frame()
+                if not is_event(msg):
+                    raise ProtocolViolation(f"the server sent {msg!r:.200} while no request was in flight")
+                self._dispatch(msg)
+                count += 1
+
+    def _readable(self, timeout: float) -> bool:
+        """True when a frame (or part of one) can be read without waiting longer than ``timeout``."""
+        # Bytes the frame reader already holds (it reads ahead up to 16 KiB) never show up in select; a frame that has
+        # started arriving is finished with the connection's own time-out, so a read never stops halfway through one.
+        buf = self._ws.frame_buffer
+        if not buf.needs_header() or any(len(b) for b in buf.recv_buffer):
+            return True
+        sock = self._ws.sock
+        if sock is None:
+            raise TwinGymConnectionError("the connection is closed")
+        pending = getattr(sock, "pending", None)
+        if pending is not None and pending() > 0:  # TLS records already decrypted
+            return True
+        try:
+            readable, _, _ = select.select([sock], [], [], timeout)
+        except (OSError, ValueError) as e:
+            self.closed = True
+            raise TwinGymConnectionError(f"connection failed: {e}") from e
+        return bool(readable)
 
     @property
     def in_flight(self) -> int:

@@ -7,7 +7,7 @@ exactly as Gymnasium defines them; the client converts tensors to numpy arrays o
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -15,6 +15,7 @@ from gymnasium.envs.registration import EnvSpec
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from . import jobs
 from .connection import Connection
 from .errors import TwinGymConnectionError
 from .spaces import decode_obs, encode_value, space_from_spec
@@ -35,8 +36,43 @@ def _dynamics_field(dynamics: Any, agent: int | None) -> Any:
     if isinstance(dynamics, str):
         return {"model": dynamics} if agent is None else {"model": dynamics, "agent": int(agent)}
     if isinstance(dynamics, Mapping):
-        return dict(dynamics)
-    raise TypeError("dynamics must be 'true', a model id string, or {'model': id, 'agent': n}")
+        out = dict(dynamics)
+        if agent is not None:
+            if "agent" in out and out["agent"] != agent:
+                raise ValueError("agent is given twice, as an argument and in the dynamics map, with other values")
+            out["agent"] = agent
+        if out.get("agent") is not None:
+            out["agent"] = int(out["agent"])
+        if out.get("trajectory") is not None:
+            out["trajectory"] = _trajectory_field(out["trajectory"])
+        return out
+    raise TypeError("dynamics must be 'true', a model id string, or {'model': id, 'agent': n, 'trajectory': {...}, "
+                    "'mode': 'mean'|'sample'}")
+
+
+_TRAJECTORY_KEYS = ("observations", "actions", "next_observations")
+
+
+def _trajectory_field(trajectory: Any) -> dict[str, Any]:
+    """A personalisation trajectory as wire tensors: observations and next_observations [n, O] as f64, actions [n]
+    (discrete, as integers) or [n, A]."""
+    if not isinstance(trajectory, Mapping):
+        raise TypeError("trajectory must be a map with observations, actions and next_observations arrays")
+    missing = [k for k in _TRAJECTORY_KEYS if k not in trajectory]
+    if missing:
+        raise ValueError(f"trajectory lacks {missing}; give observations [n, O], actions [n] or [n, A] and "
+                         f"next_observations [n, O]")
+    out: dict[str, Any] = {}
+    for key, value in trajectory.items():
+        if key not in _TRAJECTORY_KEYS or is_tensor(value):
+            out[key] = value  # unknown keys go through so the server can name them (unknown_field)
+            continue
+        arr = np.asarray(value)
+        if key == "actions" and (np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
+            out[key] = encode_tensor(arr.astype(np.int64), "i64")
+        else:
+            out[key] = encode_tensor(arr.astype(np.float64), "f64")
+    return out
 
 
 def _wire_input(value: Any) -> Any:
@@ -130,6 +166,12 @@ class _SessionOps:
     def env_id(self) -> str:
         """The server's environment id."""
         return self.session.make_reply["env_id"]
+
+    @property
+    def dynamics(self) -> dict[str, Any]:
+        """make's ``metadata.dynamics``: ``{"kind": "true"}`` or, for a learned model, its kind, ``model``, ``agent``
+        (or ``personalized``), ``members`` and ``mode``."""
+        return dict(self.session.make_reply["metadata"].get("dynamics") or {"kind": "true"})
 
     @property
     def max_episode_steps(self) -> int:
@@ -484,6 +526,37 @@ class Client:
         """Every environment the server offers, with its spec."""
         return self.conn.request("list_envs")["envs"]
 
+    def list_models(self, env_id: str | None = None) -> list[jobs.ModelInfo]:
+        """Every learned model the server serves (those of ``env_id`` when given), as :class:`ModelInfo`."""
+        return jobs.list_models(self.conn, env_id)
+
+    def start_job(self, kind: str, params: Mapping[str, Any] | None = None, *, subscribe: bool = True) -> jobs.JobInfo:
+        """Starts a server job ("collect", "train_persim", "compare", ...); see :func:`twingym.jobs.start_job`."""
+        return jobs.start_job(self.conn, kind, params, subscribe)
+
+    def job_status(self, job_id: str) -> jobs.JobInfo:
+        """The job's current :class:`JobInfo`; raises UnknownJobError for an unknown id."""
+        return jobs.job_status(self.conn, job_id)
+
+    def list_jobs(self) -> list[jobs.JobInfo]:
+        """Every job of the server, newest first."""
+        return jobs.list_jobs(self.conn)
+
+    def cancel_job(self, job_id: str) -> jobs.JobInfo:
+        """Asks the server to stop the job; returns its JobInfo as it is now."""
+        return jobs.cancel_job(self.conn, job_id)
+
+    def wait_job(self, job_id: str, on_progress: Callable[[jobs.JobInfo], None] | None = None,
+                 timeout: float | None = None, poll_interval: float = 1.0) -> jobs.JobInfo:
+        """Waits for the job to end and returns its final JobInfo, calling ``on_progress(job)`` on every update (from
+        the job's events, falling back to polling); see :func:`twingym.jobs.wait_job`."""
+        return jobs.wait_job(self.conn, job_id, on_progress=on_progress, timeout=timeout, poll_interval=poll_interval)
+
+    def compare(self, model: str, agent: int, **options: Any) -> dict[str, Any]:
+        """PerSim's model-versus-environment comparison for one agent (``episodes``, ``seed``, ``warmup``,
+        ``horizon``, ``policy``); see :func:`twingym.jobs.compare`."""
+        return jobs.compare(self.conn, model, agent, **options)
+
     def make(self, env_id: str, *, render_mode: str | None = None, **kwargs: Any) -> TwinGymEnv | TwinGymVectorEnv:
         """Makes an environment on this connection; keyword arguments are those of :func:`make`."""
         reply = self.conn.request("make", **_make_fields(env_id, **kwargs))
@@ -512,7 +585,11 @@ def make(url: str, env_id: str, *, dynamics: Any = "true", agent: int | None = N
     Args:
         url: ``ws://host:port`` (the ``/v1/ws`` path is added when missing).
         env_id: an id from ``list_envs``, e.g. ``"CartPole-v0"``.
-        dynamics: ``"true"`` for the real environment, or a learned model id (with ``agent`` for PerSim).
+        dynamics: ``"true"`` for the real environment, a learned model id from ``list_models`` (with ``agent`` for a
+            trained PerSim agent), or a map ``{"model": id, "agent": n, "mode": "mean"|"sample", "trajectory":
+            {"observations": [n, O], "actions": [n] or [n, A], "next_observations": [n, O]}}``; the trajectory
+            (numpy arrays or lists) personalises the model for a new agent. Reward, termination and time limits stay
+            the environment's; ``set_context`` answers UnsupportedError on a learned model.
         context: physical parameters, one map for every env or a list with one map per env.
         num_envs: more than 1 returns a :class:`TwinGymVectorEnv`.
         seed: used by the first reset when it gives none.

@@ -57,6 +57,8 @@ _CODES: dict[str, tuple[str, type, str]] = {
     "unknown_env_option": ("UnknownEnvOptionError", ValueError, "An env option is not defined or not one of its choices."),
     "unknown_session": ("UnknownSessionError", LookupError, "The session handle is not open on this connection."),
     "unknown_dynamics": ("UnknownDynamicsError", LookupError, "The requested dynamics (model id) does not exist."),
+    "unknown_job": ("UnknownJobError", LookupError, "No job with that id is known to the server (or it was forgotten)."),
+    "unknown_dataset": ("UnknownDatasetError", LookupError, "No dataset with that id is stored on the server."),
     "unknown_context_key": ("UnknownContextKeyError", LookupError, "A context names a parameter the env does not have."),
     "context_out_of_range": ("ContextOutOfRangeError", ValueError, "A context value is outside its declared range."),
     "bad_dtype": ("BadDtypeError", TypeError, "A tensor's dtype cannot represent the space's values."),

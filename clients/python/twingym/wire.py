@@ -14,7 +14,7 @@ import msgpack
 import numpy as np
 
 #: Protocol version this client speaks. Majors must match the server's.
-PROTOCOL_VERSION = "1.1.0"
+PROTOCOL_VERSION = "1.2.0"
 
 #: Wire dtype name -> numpy dtype (always little-endian).
 DTYPES: dict[str, np.dtype] = {

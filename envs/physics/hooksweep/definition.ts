@@ -46,6 +46,10 @@ export function buildHookSweep2(options: Readonly<Record<string, string | number
       sampleHookScene(rng, side, out, offset);
     },
     observe: observeHook,
+    // An approximation: the 20-d observation carries neither the boxes' orientation nor their spin nor their vertical
+    // velocity, so a rebuilt state has them upright, not spinning, with vz = 0 (goals at z = 0.42). Exact for boxes
+    // resting flat; for a box being pushed the next observation differs by up to ~6e-3 per component
+    // (tests/physics/hooksweep-state.test.ts). Learned models and MOCODA's true-error measure start from it.
     stateFromObservation: hookStateFromObservation,
     terminated(_nextObs, _contexts, n, out) {
       out.fill(0, 0, n);

@@ -4,6 +4,8 @@ import type { OpHandler } from '../op-context.js';
 import { close } from './close.js';
 import { getContext, setContext } from './context.js';
 import { hello } from './hello.js';
+import { cancelJob, jobStatus, listJobs, startJob } from './jobs.js';
+import { compare, listModels } from './models.js';
 import { listEnvs } from './list-envs.js';
 import { make } from './make.js';
 import { plan } from './plan.js';
@@ -28,4 +30,10 @@ export const OP_HANDLERS: { readonly [O in Op]: OpHandler<O> } = {
   render,
   rollout,
   plan,
+  list_models: listModels,
+  start_job: startJob,
+  job_status: jobStatus,
+  list_jobs: listJobs,
+  cancel_job: cancelJob,
+  compare,
 };

@@ -3,6 +3,7 @@ import { TensorFormatError, decodeTensor, isWireTensorLike } from '../../../prot
 import { readBatch, tensorError } from '../../../src/core/batch-input.js';
 import { TwinGymError } from '../../../src/core/errors.js';
 import type { ResetArgs } from '../../../src/core/session.js';
+import { refuseContextChange } from '../learned.js';
 import { episodeStepValue, obsTensor } from '../observations.js';
 import type { OpHandler, RequestOf } from '../op-context.js';
 
@@ -33,7 +34,10 @@ export const reset: OpHandler<'reset'> = (req, ctx) => {
   const args: ResetArgs = { seed: req.seed };
   const opts = req.options;
   if (opts) {
-    if (opts.contexts !== undefined) args.contexts = opts.contexts;
+    if (opts.contexts !== undefined) {
+      refuseContextChange(session, 'reset with options.contexts', 'options.contexts');
+      args.contexts = opts.contexts;
+    }
     if (opts.reset_mask !== undefined) args.resetMask = readMask(opts.reset_mask);
     if (opts.state !== undefined) {
       args.state = readBatch(session.definition.observationSpace, opts.state, session.numEnvs, session.vectorized, 'options.state');

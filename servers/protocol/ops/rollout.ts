@@ -9,6 +9,7 @@ import { ensembleSize } from '../../../src/planning/ensemble.js';
 import { rollout as runRollout } from '../../../src/planning/rollout.js';
 import { TwinGymError } from '../../../src/core/errors.js';
 import type { OpHandler, ResultOf } from '../op-context.js';
+import { refuseContextChange } from '../learned.js';
 import { checkWork, contextRow, envIndex, readSequences, readStart } from './rollout-input.js';
 
 /** Evaluates action sequences and returns observations, rewards and terminations. */
@@ -32,6 +33,7 @@ export const rollout: OpHandler<'rollout'> = (req, ctx) => {
     );
   }
   const start = readStart(session, env, req.start, batch);
+  if (req.contexts !== undefined) refuseContextChange(session, 'rollout with contexts', 'contexts');
   const contexts = contextRow(session, env, req.contexts);
   const r = runRollout({
     definition: def, dynamics: session.dynamics, batch, horizon, start, actions: actions(), contexts, perMember,

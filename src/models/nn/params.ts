@@ -44,6 +44,7 @@ export class EnsembleParams {
   private readonly entries: Entry[] = [];
   private readonly byName = new Map<string, Entry>();
   private readonly rngs: Rng[];
+  private changes = 0;
 
   /** Member m draws its initial values from its own stream seeded with seed * 1009 + m, so members differ. */
   constructor(readonly members: number, seed: number) {
@@ -64,6 +65,19 @@ export class EnsembleParams {
     const e = { name, shape, vars };
     this.entries.push(e);
     this.byName.set(name, e);
+  }
+
+  /**
+   * A counter that moves whenever the values may have changed (importStacked, or a trainer's markChanged after an
+   * optimizer step), so read-back caches of derived tables (e.g. PerSim's inference tables) know when to rebuild.
+   */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** Records that the variables were updated outside this class (an optimizer step). */
+  markChanged(): void {
+    this.changes += 1;
   }
 
   /** Member m's copy of a parameter. */
@@ -119,6 +133,7 @@ export class EnsembleParams {
       const size = e.shape.reduce((a, b) => a * b, 1);
       e.vars.forEach((v, m) => tf.tidy(() => v.assign(tf.tensor(p.data.slice(m * size, (m + 1) * size), e.shape, 'float32'))));
     }
+    this.changes += 1;
   }
 
   /** Frees every variable. */

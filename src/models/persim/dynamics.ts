@@ -13,6 +13,7 @@
  */
 import type { Dynamics, EnvDefinition, TransitionBatch } from '../../core/definition.js';
 import type { PersimModel } from './model.js';
+import type { AgentSpec } from './network.js';
 
 /** Which agent a model dynamics imitates. */
 export type PersimAgent = { agent: number } | { codes: Float32Array; label?: string };
@@ -32,6 +33,8 @@ export class PersimDynamics implements Dynamics {
   readonly members?: number;
   private readonly mode: 'mean' | 'sample';
   private readonly O: number;
+  /** The agent id repeated per row, kept between calls (a planner steps the same row count thousands of times). */
+  private ids = new Int32Array(0);
 
   constructor(private readonly def: EnvDefinition, private readonly model: PersimModel, private readonly agent: PersimAgent, options: PersimDynamicsOptions = {}) {
     if (model.meta.env.id !== def.id) throw new Error(`model is for ${model.meta.env.id}, not ${def.id}`);
@@ -67,8 +70,7 @@ export class PersimDynamics implements Dynamics {
     }
     const net = this.model.network;
     const M = net.hyper.members;
-    const who = 'agent' in this.agent ? { agentIds: new Int32Array(n).fill(this.agent.agent) } : { codes: this.agent.codes };
-    const deltas = net.predictDeltas(obs, actions, n, net.codeSize === 0 ? null : who);
+    const deltas = net.predictDeltas(obs, actions, n, net.codeSize === 0 ? null : this.who(n));
     const nextObs = def.stateSize === O ? next : new Float64Array(n * O);
     const { low, high } = def.observationSpace;
     for (let i = 0; i < n; i++) {
@@ -97,14 +99,20 @@ export class PersimDynamics implements Dynamics {
       obs = new Float64Array(n * O);
       def.observe(states, n, obs);
     }
-    const who = 'agent' in this.agent ? { agentIds: new Int32Array(k).fill(this.agent.agent) } : { codes: this.agent.codes };
-    const deltas = net.predictMemberRows(obs, actions, k, net.codeSize === 0 ? null : who);
+    const deltas = net.predictMemberRows(obs, actions, k, net.codeSize === 0 ? null : this.who(k));
     const nextObs = def.stateSize === O ? next : new Float64Array(n * O);
     const { low, high } = def.observationSpace;
     for (let i = 0; i < n; i++) {
       for (let d = 0; d < O; d++) nextObs[i * O + d] = Math.min(Math.max(obs[i * O + d] + deltas[i * O + d], low[d]), high[d]);
     }
     if (def.stateSize !== O) def.stateFromObservation!(nextObs, n, next);
+  }
+
+  /** The network's agent argument for `rows` rows. */
+  private who(rows: number): AgentSpec {
+    if (!('agent' in this.agent)) return { codes: this.agent.codes };
+    if (this.ids.length !== rows) this.ids = new Int32Array(rows).fill(this.agent.agent);
+    return { agentIds: this.ids };
   }
 
   /** A trained agent's contexts are known: report them as the applied contexts (personalised agents keep the session's). */

@@ -46,6 +46,27 @@ export interface BatchInputs {
   agents: tf.Tensor2D | null;
 }
 
+/** Which agent rows are predicted for: trained agent ids (one per row), explicit codes ([M, codeSize]), or none. */
+export type AgentSpec = { agentIds: Int32Array } | { codes: Float32Array } | null;
+
+/** Read-back tables of the fast inference path, valid for one parameter version. */
+interface InferenceTables {
+  version: number;
+  /** Per member, [numAgents, r] agent factors (persim only). */
+  agentU: Float64Array[] | null;
+  /** Per member, [nA, r] discrete action factors (discrete actions only). */
+  actionW: Float64Array[] | null;
+}
+
+/** A dense layer's weights [in, out] and bias [out] on the backend. */
+interface FoldedLayer {
+  w: tf.Tensor2D;
+  b: tf.Tensor1D;
+}
+
+/** Folded last layers kept per network: members x agents in use (a planner uses one agent, a server a few). */
+const FOLD_CACHE = 64;
+
 /** An ensemble PerSim network (or ablation) with its parameters. */
 export class PersimNetwork {
   readonly params: EnsembleParams;
@@ -57,6 +78,9 @@ export class PersimNetwork {
   private readonly actionLayers: number;
   private readonly restLayers: number;
   private norm: Standardization | null = null;
+  private tables: InferenceTables | null = null;
+  private readonly folded = new Map<string, FoldedLayer>();
+  private foldVersion = -1;
 
   constructor(readonly shape: NetworkShape, readonly hyper: PersimHyper) {
     const D = shape.obsSize;
@@ -159,9 +183,256 @@ export class PersimNetwork {
    * Raw-unit deltas of every member for n rows: [M, n, D] as one Float32Array. Agents come from `agentIds` (trained
    * agents) or from `codes` (one code per member, [M, codeSize], e.g. a personalised agent).
    */
-  predictDeltas(states: Float64Array, actions: Float64Array, n: number, agent: { agentIds: Int32Array } | { codes: Float32Array } | null): Float32Array {
+  predictDeltas(states: Float64Array, actions: Float64Array, n: number, agent: AgentSpec): Float32Array {
+    if (this.hyper.kind === 'unfactorized') return this.predictDeltasGraph(states, actions, n, agent);
     const M = this.hyper.members;
     const D = this.D;
+    const out = new Float32Array(M * n * D);
+    // Every member reads the same rows: upload them once.
+    const x = tf.tensor2d(this.standardizedStates(states, n), [n, D]);
+    const a = this.continuousActions(actions, n);
+    try {
+      for (let m = 0; m < M; m++) this.predictMember(m, x, a, actions, n, agent, out, m * n * D);
+    } finally {
+      x.dispose();
+      a?.dispose();
+    }
+    this.destandardize(out);
+    return out;
+  }
+
+  /**
+   * Member-major prediction: rows [m*k, (m+1)*k) are stepped by member m alone (planners give every member its own
+   * trajectory). Returns raw-unit deltas [M*k, D]. The agent is given as for predictDeltas, with k agent ids.
+   */
+  predictMemberRows(states: Float64Array, actions: Float64Array, k: number, agent: AgentSpec): Float32Array {
+    if (this.hyper.kind === 'unfactorized') return this.predictMemberRowsGraph(states, actions, k, agent);
+    const M = this.hyper.members;
+    const D = this.D;
+    const A = this.shape.discreteActions > 0 ? 1 : this.shape.actionSize;
+    const out = new Float32Array(M * k * D);
+    for (let m = 0; m < M; m++) {
+      const memberActions = actions.subarray(m * k * A, (m + 1) * k * A);
+      const x = tf.tensor2d(this.standardizedStates(states.subarray(m * k * D, (m + 1) * k * D), k), [k, D]);
+      const a = this.continuousActions(memberActions, k);
+      try {
+        this.predictMember(m, x, a, memberActions, k, agent, out, m * k * D);
+      } finally {
+        x.dispose();
+        a?.dispose();
+      }
+    }
+    this.destandardize(out);
+    return out;
+  }
+
+  /**
+   * Inference for the factorised kinds, built for speed (planners call it thousands of times per decision): only the
+   * state encoder (and a continuous action encoder) runs on the backend, one fused matMul + bias + ReLU op per layer;
+   * the rank-r contraction delta_d = sum_l v[d, l] w_l(a) u_l runs in JS on the read-back v, with u and discrete w taken
+   * from tables read back once per weight version; with discrete actions and one agent the contraction is folded into
+   * the last layer instead (foldedLastLayer). Per member and call that is one upload, L ops and one read-back, against
+   * ~15 ops (one-hot builds, agent and action products, reshapes, the contraction) for the training graph.
+   * The result equals `forward` up to float32 rounding order (the contraction is summed in float64).
+   * Writes member m's standardised deltas for k rows into out[offset ..).
+   */
+  private predictMember(m: number, x: tf.Tensor2D, a: tf.Tensor2D | null, actions: Float64Array, k: number, agent: AgentSpec, out: Float32Array, offset: number): void {
+    const D = this.D;
+    const r = this.r;
+    const tables = this.inferenceTables();
+    const nA = this.shape.discreteActions;
+    const DR = D * r;
+    // u for every row: null (unpersonalized), one shared row (codes, or a single agent id), or a row per agent id.
+    let uShared: ArrayLike<number> | null = null;
+    let uTable: Float64Array | null = null;
+    let ids: Int32Array | null = null;
+    if (this.hyper.kind === 'persim') {
+      if (!agent) throw new Error('forward needs agent ids or agent codes');
+      if ('codes' in agent) {
+        uShared = agent.codes.subarray(m * this.codeSize, (m + 1) * this.codeSize);
+      } else {
+        ids = agent.agentIds;
+        uTable = tables.agentU![m];
+        let same = k > 0;
+        for (let i = 1; i < k && same; i++) same = ids[i] === ids[0];
+        if (same) uShared = uTable.subarray(ids[0] * r, (ids[0] + 1) * r);
+      }
+    }
+    if (nA > 0 && (uShared || !uTable)) {
+      // Discrete actions and one agent (the planning case): w(a) * u is a small table over actions, so it folds into
+      // the state encoder's last layer, which then outputs the D deltas of every action (nA * D columns instead of
+      // D * r); each row keeps its own action's block.
+      const o = this.runMlp('state', this.stateLayers, m, x, this.foldedLastLayer(m, uShared));
+      const width = nA * D;
+      for (let i = 0; i < k; i++) {
+        const act = actions[i];
+        if (!((act | 0) === act && act >= 0 && act < nA)) throw new RangeError(`action ${act} is not one of the integers 0..${nA - 1}`);
+        const from = i * width + act * D;
+        for (let d = 0; d < D; d++) out[offset + i * D + d] = o[from + d];
+      }
+      return;
+    }
+    const v = this.runMlp('state', this.stateLayers, m, x);
+    const wCont = a ? this.runMlp('action', this.actionLayers, m, a) : null;
+    const f = new Float64Array(r);
+    for (let i = 0; i < k; i++) {
+      let wSrc: ArrayLike<number>;
+      let wAt: number;
+      if (wCont) {
+        wSrc = wCont;
+        wAt = i * r;
+      } else {
+        const act = actions[i];
+        if (!((act | 0) === act && act >= 0 && act < nA)) throw new RangeError(`action ${act} is not one of the integers 0..${nA - 1}`);
+        wSrc = tables.actionW![m];
+        wAt = act * r;
+      }
+      if (uShared) for (let l = 0; l < r; l++) f[l] = wSrc[wAt + l] * uShared[l];
+      else if (uTable) for (let l = 0; l < r; l++) f[l] = wSrc[wAt + l] * uTable[ids![i] * r + l];
+      else for (let l = 0; l < r; l++) f[l] = wSrc[wAt + l];
+      contract(v, i * DR, f, 0, D, r, out, offset + i * D);
+    }
+  }
+
+  /**
+   * Member m's MLP `name` applied to x with fused matMul + bias (+ ReLU) ops, read back as [rows, out]; `last`
+   * replaces the last layer's weights and bias.
+   */
+  private runMlp(name: string, layers: number, m: number, x: tf.Tensor2D, last?: FoldedLayer): Float32Array {
+    const p = this.params;
+    let h = x;
+    for (let l = 0; l < layers; l++) {
+      const override = last && l + 1 === layers;
+      const next = tf.fused.matMul({
+        a: h,
+        b: override ? last.w : (p.get(`${name}.${l}.w`, m) as tf.Tensor2D),
+        bias: override ? last.b : p.get(`${name}.${l}.b`, m),
+        activation: l + 1 < layers ? 'relu' : 'linear',
+      }) as tf.Tensor2D;
+      if (h !== x) h.dispose();
+      h = next;
+    }
+    const data = h.dataSync() as Float32Array;
+    if (h !== x) h.dispose();
+    return data;
+  }
+
+  /**
+   * Tables read back from the weights, rebuilt only when the parameters change: per member, the agent factors u of
+   * every trained agent [numAgents, r] (one-hot times W plus b is row a of W plus b) and, for discrete actions, the
+   * action factors w [nA, r]. Both are rounded as the float32 graph rounds them.
+   */
+  private inferenceTables(): InferenceTables {
+    const version = this.params.version;
+    if (this.tables && this.tables.version === version) return this.tables;
+    const M = this.hyper.members;
+    const rowsPlusBias = (name: string, m: number): Float64Array => {
+      const w = this.params.get(`${name}.w`, m).dataSync() as Float32Array;
+      const b = this.params.get(`${name}.b`, m).dataSync() as Float32Array;
+      const cols = b.length;
+      return Float64Array.from(w, (x, j) => Math.fround(x + b[j % cols]));
+    };
+    const nA = this.shape.discreteActions;
+    this.tables = {
+      version,
+      agentU: this.hyper.kind === 'persim' ? Array.from({ length: M }, (_, m) => rowsPlusBias('agent', m)) : null,
+      actionW: nA > 0 ? Array.from({ length: M }, (_, m) => rowsPlusBias('action.0', m)) : null,
+    };
+    return this.tables;
+  }
+
+  /**
+   * Member m's state-encoder last layer with the action and agent factors folded in: column a*D + d holds
+   * sum_l W[:, d*r + l] w_l(a) u_l (u = 1 without an agent), so the layer outputs every action's deltas. Computed in
+   * float64 from the read-back weights and kept per member and agent (a few KB each, the most recent FOLD_CACHE).
+   */
+  private foldedLastLayer(m: number, u: ArrayLike<number> | null): FoldedLayer {
+    const r = this.r;
+    const key = `${m}|${u ? Array.prototype.join.call(u, ',') : '-'}`;
+    const version = this.params.version;
+    if (this.foldVersion !== version) this.clearFolded(version);
+    const hit = this.folded.get(key);
+    if (hit) {
+      // Map order is insertion order: re-inserting marks the entry most recently used.
+      this.folded.delete(key);
+      this.folded.set(key, hit);
+      return hit;
+    }
+    const D = this.D;
+    const nA = this.shape.discreteActions;
+    const tables = this.inferenceTables();
+    const wA = tables.actionW![m];
+    const F = new Float64Array(nA * r);
+    for (let j = 0; j < nA * r; j++) F[j] = u ? wA[j] * u[j % r] : wA[j];
+    const last = this.stateLayers - 1;
+    const W = this.params.get(`state.${last}.w`, m).dataSync() as Float32Array;
+    const b = this.params.get(`state.${last}.b`, m).dataSync() as Float32Array;
+    const H = W.length / (D * r);
+    const width = nA * D;
+    const wOut = new Float32Array(H * width);
+    const bOut = new Float32Array(width);
+    for (let a = 0; a < nA; a++) {
+      for (let d = 0; d < D; d++) {
+        const col = a * D + d;
+        let bs = 0;
+        for (let l = 0; l < r; l++) bs += b[d * r + l] * F[a * r + l];
+        bOut[col] = bs;
+        for (let h = 0; h < H; h++) {
+          let sum = 0;
+          const at = h * D * r + d * r;
+          for (let l = 0; l < r; l++) sum += W[at + l] * F[a * r + l];
+          wOut[h * width + col] = sum;
+        }
+      }
+    }
+    const layer = { w: tf.tensor2d(wOut, [H, width]), b: tf.tensor1d(bOut) };
+    this.folded.set(key, layer);
+    if (this.folded.size > FOLD_CACHE) {
+      const oldest = this.folded.keys().next().value as string;
+      const e = this.folded.get(oldest)!;
+      tf.dispose([e.w, e.b]);
+      this.folded.delete(oldest);
+    }
+    return layer;
+  }
+
+  private clearFolded(version: number): void {
+    for (const e of this.folded.values()) tf.dispose([e.w, e.b]);
+    this.folded.clear();
+    this.foldVersion = version;
+  }
+
+  /** n raw float64 rows as float32, standardised when the network uses standardisation. */
+  private standardizedStates(states: Float64Array, n: number): Float32Array {
+    const D = this.D;
+    const s = new Float32Array(n * D);
+    const norm = this.norm;
+    if (!norm) {
+      for (let j = 0; j < n * D; j++) s[j] = states[j];
+      return s;
+    }
+    for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) s[i * D + d] = (states[i * D + d] - norm.stateMean[d]) / norm.stateStd[d];
+    return s;
+  }
+
+  /** Continuous actions as a [n, A] tensor (null for discrete actions, which are looked up in a table). */
+  private continuousActions(actions: Float64Array, n: number): tf.Tensor2D | null {
+    if (this.shape.discreteActions > 0) return null;
+    const A = this.shape.actionSize;
+    return tf.tensor2d(Float32Array.from(actions.subarray(0, n * A)), [n, A]);
+  }
+
+  /** Standardised deltas back to raw units, in place. */
+  private destandardize(out: Float32Array): void {
+    const norm = this.norm;
+    if (!norm) return;
+    const D = this.D;
+    for (let j = 0; j < out.length; j += D) for (let d = 0; d < D; d++) out[j + d] = out[j + d] * norm.deltaStd[d] + norm.deltaMean[d];
+  }
+
+  /** predictDeltas through the training graph (the unfactorized ablation, and the reference for tests). */
+  predictDeltasGraph(states: Float64Array, actions: Float64Array, n: number, agent: AgentSpec): Float32Array {
+    const M = this.hyper.members;
     const ids = agent && 'agentIds' in agent ? agent.agentIds : null;
     const inp = this.inputs(states, actions, n, ids);
     try {
@@ -175,21 +446,15 @@ export class PersimNetwork {
       });
       const data = out.dataSync() as Float32Array;
       out.dispose();
-      const norm = this.norm;
-      if (norm) {
-        for (let k = 0; k < M * n; k++) for (let d = 0; d < D; d++) data[k * D + d] = data[k * D + d] * norm.deltaStd[d] + norm.deltaMean[d];
-      }
+      this.destandardize(data);
       return data;
     } finally {
       tf.dispose([inp.states, inp.actions, ...(inp.agents ? [inp.agents] : [])]);
     }
   }
 
-  /**
-   * Member-major prediction: rows [m*k, (m+1)*k) are stepped by member m alone (planners give every member its own
-   * trajectory). Returns raw-unit deltas [M*k, D]. The agent is given as for predictDeltas, with k agent ids.
-   */
-  predictMemberRows(states: Float64Array, actions: Float64Array, k: number, agent: { agentIds: Int32Array } | { codes: Float32Array } | null): Float32Array {
+  /** predictMemberRows through the training graph (the unfactorized ablation). */
+  private predictMemberRowsGraph(states: Float64Array, actions: Float64Array, k: number, agent: AgentSpec): Float32Array {
     const M = this.hyper.members;
     const D = this.D;
     const A = this.shape.discreteActions > 0 ? 1 : this.shape.actionSize;
@@ -208,8 +473,7 @@ export class PersimNetwork {
         tf.dispose([inp.states, inp.actions, ...(inp.agents ? [inp.agents] : [])]);
       }
     }
-    const norm = this.norm;
-    if (norm) for (let i = 0; i < M * k; i++) for (let d = 0; d < D; d++) out[i * D + d] = out[i * D + d] * norm.deltaStd[d] + norm.deltaMean[d];
+    this.destandardize(out);
     return out;
   }
 
@@ -226,9 +490,20 @@ export class PersimNetwork {
     return out;
   }
 
-  /** Frees the parameters. */
+  /** Frees the parameters and the inference caches. */
   dispose(): void {
+    this.clearFolded(-1);
     this.params.dispose();
+  }
+}
+
+/** out[o + d] = sum_l v[vAt + d*r + l] * f[fAt + l] for d < D: one row's rank-r contraction. */
+function contract(v: Float32Array, vAt: number, f: Float64Array, fAt: number, D: number, r: number, out: Float32Array, o: number): void {
+  for (let d = 0; d < D; d++) {
+    let sum = 0;
+    const at = vAt + d * r;
+    for (let l = 0; l < r; l++) sum += v[at + l] * f[fAt + l];
+    out[o + d] = sum;
   }
 }
 

@@ -94,10 +94,12 @@ export class PersimModelStore {
   }
 
   /**
-   * The dynamics of `request.model` for a definition: checks that the model was trained on this environment, that the
-   * agent exists (or fits a new agent from the trajectory), and returns the agent's context for the session.
+   * The checks of makeDynamics without loading the model: the model exists and simulates `def`'s environment, exactly
+   * one of agent and trajectory is given, the agent is one of the model's, and the trajectory's arrays fit the spaces.
+   * Returns the model's summary; throws the TwinGymError makeDynamics would. For callers that do the expensive part
+   * (personalisation) elsewhere, such as off the main thread.
    */
-  async makeDynamics(def: EnvDefinition, request: PersimDynamicsRequest): Promise<PersimDynamicsResult> {
+  async validateRequest(def: EnvDefinition, request: PersimDynamicsRequest): Promise<PersimModelSummary> {
     const summary = await this.describe(request.model);
     if (summary.env !== def.id) {
       throw new TwinGymError('unknown_dynamics', `model "${request.model}" simulates ${summary.env}, not ${def.id}; make ${summary.env} with it, or pick a ${def.id} model from list_models`, { model: request.model, model_env: summary.env, env: def.id });
@@ -111,20 +113,31 @@ export class PersimModelStore {
       if (!Number.isInteger(a) || a < 0 || a >= summary.agents) {
         throw new TwinGymError('invalid_argument', `agent ${a} is outside the model's agents 0..${summary.agents - 1} (test agents: ${summary.test_agents.join(', ') || 'none'})`, { path: 'agent', agents: summary.agents });
       }
+    } else {
+      const t = request.trajectory!;
+      const O = def.observationSpace.size;
+      const A = def.actionSpace.size;
+      if (!(t.n >= 1) || t.observations.length !== t.n * O || t.nextObservations.length !== t.n * O || t.actions.length !== t.n * A) {
+        throw new TwinGymError('bad_shape', `a personalisation trajectory of n transitions needs n x ${O} observations and next observations and n x ${A} actions`, { path: 'trajectory' });
+      }
     }
+    return summary;
+  }
+
+  /**
+   * The dynamics of `request.model` for a definition: checks that the model was trained on this environment, that the
+   * agent exists (or fits a new agent from the trajectory), and returns the agent's context for the session.
+   */
+  async makeDynamics(def: EnvDefinition, request: PersimDynamicsRequest): Promise<PersimDynamicsResult> {
+    const summary = await this.validateRequest(def, request);
+    const hasAgent = request.agent !== undefined && request.agent !== null;
     const model = await this.get(request.model);
     const options = { mode: request.mode, modelId: request.model };
     if (hasAgent) {
       const agent = request.agent as number;
       return { dynamics: new PersimDynamics(def, model, { agent }, options), contexts: model.agentContext(agent), manifest: summary };
     }
-    const t = request.trajectory!;
-    const O = def.observationSpace.size;
-    const A = def.actionSpace.size;
-    if (!(t.n >= 1) || t.observations.length !== t.n * O || t.nextObservations.length !== t.n * O || t.actions.length !== t.n * A) {
-      throw new TwinGymError('bad_shape', `a personalisation trajectory of n transitions needs n x ${O} observations and next observations and n x ${A} actions`, { path: 'trajectory' });
-    }
-    const fitted = personalize(model.network, t, request.personalize);
+    const fitted = personalize(model.network, request.trajectory!, request.personalize);
     return { dynamics: new PersimDynamics(def, model, { codes: fitted.codes }, options), contexts: null, manifest: summary };
   }
 

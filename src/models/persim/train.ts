@@ -125,6 +125,7 @@ export function trainPersim(d: Dataset, hyper: PersimHyper, callbacks: TrainCall
           }
           return total as tf.Scalar;
         }), lr);
+        net.params.markChanged();
         lossSum += (loss.dataSync()[0] / M) * (hi - lo);
         loss.dispose();
         tf.dispose(idx);

@@ -665,7 +665,8 @@ def _too_many_sessions(t: Target) -> None:
 
 
 def _raw_reply(conn: Connection) -> dict[str, Any]:
-    msg = conn.recv_frame()
+    """The next frame that is not an event (events go to the connection's listeners, as in Connection.receive)."""
+    msg = conn.recv_non_event()
     expect(isinstance(msg, dict) and "ok" in msg, f"expected a reply map, got {msg!r:.100}")
     return msg
 
@@ -692,7 +693,7 @@ def _pack_any(value: Any) -> bytes:
 
 def _expect_close(conn: Connection, code: int, what: str, need_reason: bool = False) -> None:
     try:
-        msg = conn.recv_frame()
+        msg = conn.recv_non_event()
     except TwinGymConnectionError as e:
         expect(e.close_code == code, f"{what}: connection closed with {e.close_code} ({e.close_reason}); "
                                      f"expected {code}")
@@ -1375,3 +1376,6 @@ def _batch_too_large(t: Target) -> None:
     actions = {"dtype": "u8", "shape": [2, horizon], "data": bytes(2 * horizon)}
     expect_error(e.conn, "rollout", "batch_too_large", session=e.h, actions=actions)
     e.assert_intact(before, "batch_too_large")
+
+
+from . import checks_jobs  # noqa: E402,F401  (registers the protocol 1.2 checks after these)

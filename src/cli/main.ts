@@ -1,17 +1,10 @@
 /** The `twingym` command (bin/twingym.mjs runs this file). */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { intArg } from './parsers.js';
 import { printEnvs, printModels } from './envs.js';
 import { serve, type ServeFlags } from './serve.js';
 import { registerMocodaCommands } from './commands/mocoda.js';
 import { registerPersimCommands } from './commands/persim.js';
-
-function positiveInt(name: string, allowZero = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < (allowZero ? 0 : 1)) throw new InvalidArgumentError(`${name} must be an integer >= ${allowZero ? 0 : 1}`);
-    return n;
-  };
-}
 
 /** Builds the command tree (exported so tests can parse argv without running anything). */
 export function buildProgram(): Command {
@@ -23,16 +16,16 @@ export function buildProgram(): Command {
     .command('serve')
     .description('serve every environment over WebSocket (/v1/ws) and HTTP on one port')
     .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1; other hosts need a token)')
-    .option('--port <port>', 'port (env PORT; default 8765; 0 picks a free one)', positiveInt('--port', true))
+    .option('--port <port>', 'port (env PORT; default 8765; 0 picks a free one)', intArg('--port', 0))
     .option('--token <token>', 'require this bearer token (env TWINGYM_TOKEN)')
-    .option('--max-sessions <n>', 'sessions per connection (default 64)', positiveInt('--max-sessions'))
-    .option('--max-envs <n>', 'envs per session (default 4096)', positiveInt('--max-envs'))
-    .option('--max-frame-bytes <n>', 'largest request frame (default 16 MiB)', positiveInt('--max-frame-bytes'))
-    .option('--max-connections <n>', 'WebSocket connections server-wide (default 256)', positiveInt('--max-connections'))
-    .option('--max-http-sessions <n>', 'HTTP API sessions server-wide (default 256)', positiveInt('--max-http-sessions'))
+    .option('--max-sessions <n>', 'sessions per connection (default 64)', intArg('--max-sessions'))
+    .option('--max-envs <n>', 'envs per session (default 4096)', intArg('--max-envs'))
+    .option('--max-frame-bytes <n>', 'largest request frame (default 16 MiB)', intArg('--max-frame-bytes'))
+    .option('--max-connections <n>', 'WebSocket connections server-wide (default 256)', intArg('--max-connections'))
+    .option('--max-http-sessions <n>', 'HTTP API sessions server-wide (default 256)', intArg('--max-http-sessions'))
     .option('--models <dir>', 'model registry to serve and train into (env TWINGYM_MODELS; default: the shipped models/)')
     .option('--data <dir>', 'where collect jobs store datasets (env TWINGYM_DATA; default ./twingym-data)')
-    .option('--max-jobs <n>', 'background jobs running at once (default 2; 16 more may queue)', positiveInt('--max-jobs'))
+    .option('--max-jobs <n>', 'background jobs running at once (default 2; 16 more may queue)', intArg('--max-jobs'))
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .action(async (flags: ServeFlags) => {
       await serve(flags);

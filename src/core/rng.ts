@@ -77,6 +77,19 @@ export class Rng {
     return prand.unsafeUniformIntDistribution(low, high, this.gen);
   }
 
+  /**
+   * Shuffles `a` in place (Fisher-Yates from the end, one integer draw per position), so the permutation is a
+   * function of the stream alone and training runs that shuffle with it are reproducible.
+   */
+  shuffle(a: Int32Array): void {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.integer(0, i);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+
   /** A standard normal draw (Box-Muller, one value per call so the stream position is easy to reason about). */
   normal(mean = 0, std = 1): number {
     let u = 0;

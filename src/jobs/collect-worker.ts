@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { collectDataset } from '../data/collect.js';
 import { TwinGymError } from '../core/errors.js';
-import { truncateTrajectories, type CollectWorkerData, type CollectWorkerMessage } from './collect.js';
+import { type CollectWorkerData, type CollectWorkerMessage } from './collect.js';
 import { saveStoredDataset } from './datasets.js';
 
 const data = workerData as CollectWorkerData;
@@ -13,8 +13,11 @@ const post = (m: CollectWorkerMessage) => parentPort!.postMessage(m);
 let last = 0;
 
 try {
-  let d = collectDataset({
+  // maxSteps stops each trajectory during collection instead of cutting it afterwards, so a short request on a
+  // long-episode env (HalfCheetah's 1000 steps) costs only the steps it keeps.
+  const d = collectDataset({
     envId: data.envId,
+    maxSteps: data.steps ?? undefined,
     numAgents: data.agents,
     policy: data.policy,
     seed: data.seed,
@@ -26,7 +29,6 @@ try {
       }
     },
   });
-  if (data.steps !== null) d = truncateTrajectories(d, data.steps);
   const entry = await saveStoredDataset(data.datasetsDir, data.id, d);
   post({ type: 'done', entry });
 } catch (e) {

@@ -83,4 +83,19 @@ describe('Rng', () => {
     for (const s of [-1, 0.5, 2 ** 53, NaN]) expect(() => Rng.fromSeed(s)).toThrow(RangeError);
     expect(Number.isSafeInteger(Rng.entropySeed())).toBe(true);
   });
+
+  it('shuffle is a permutation made of one integer draw per position, from the end', () => {
+    const a = Int32Array.from({ length: 50 }, (_, i) => i);
+    Rng.fromSeed(7).shuffle(a);
+    expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect([...a]).not.toEqual(Array.from({ length: 50 }, (_, i) => i));
+    // The same swaps by hand from a twin stream: swap i with integer(0, i) for i = n-1 .. 1.
+    const twin = Rng.fromSeed(7);
+    const b = Array.from({ length: 50 }, (_, i) => i);
+    for (let i = b.length - 1; i > 0; i--) {
+      const j = twin.integer(0, i);
+      [b[i], b[j]] = [b[j], b[i]];
+    }
+    expect([...a]).toEqual(b);
+  });
 });

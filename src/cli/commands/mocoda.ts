@@ -20,22 +20,7 @@ import { ensureBackend } from '../../models/nn/backend.js';
 import {
   defaultMocodaHyper, fitParentDistribution, loadMocoda, MOCODA_KINDS, saveMocoda, trainMocoda, type MocodaHyper, type MocodaKind, type MocodaModel,
 } from '../../models/mocoda/index.js';
-
-function int(name: string, min = 1) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    return n;
-  };
-}
-
-function positive(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
-    return n;
-  };
-}
+import { intArg, positiveArg } from '../parsers.js';
 
 function widths(value: string): number[] {
   const out = value.split(',').map((s) => Number(s.trim()));
@@ -88,8 +73,8 @@ export function registerMocodaCommands(program: Command): void {
     .command('data')
     .description('write the empirical MOCODA dataset (Navigation2D: L-shaped 40,000; HookSweep2: noisy one-box expert) as .npz or .h5')
     .addOption(envOption())
-    .option('--rows <n>', 'transitions (default 40,000 nav, 50,000 HookSweep2; the paper 1M there)', int('--rows', 2))
-    .option('--seed <n>', 'data seed', int('--seed', 0), 0)
+    .option('--rows <n>', 'transitions (default 40,000 nav, 50,000 HookSweep2; the paper 1M there)', intArg('--rows', 2))
+    .option('--seed <n>', 'data seed', intArg('--seed', 0), 0)
     .requiredOption('--out <file>', 'output file (.npz, .h5 or .hdf5)')
     .addOption(new Option('--precision <p>', 'float width in the file').choices(['f64', 'f32']).default('f64'))
     .action(async (flags: DataFlags) => {
@@ -108,16 +93,16 @@ export function registerMocodaCommands(program: Command): void {
     .description('train a MOCODA Gaussian ensemble (unfactored, global or local) and save it to the model registry')
     .addOption(envOption())
     .option('--data <file>', 'dataset file (.npz/.h5); default: the empirical data made in memory')
-    .option('--rows <n>', 'with the empirical data: its size', int('--rows', 2))
-    .option('--data-seed <n>', 'with the empirical data: its seed', int('--data-seed', 0), 0)
+    .option('--rows <n>', 'with the empirical data: its size', intArg('--rows', 2))
+    .option('--data-seed <n>', 'with the empirical data: its seed', intArg('--data-seed', 0), 0)
     .addOption(new Option('--kind <kind>', 'model factorisation').choices([...MOCODA_KINDS]).default('local'))
-    .option('--epochs <n>', 'epochs (paper: 600 nav, 4000 HookSweep2)', int('--epochs'))
+    .option('--epochs <n>', 'epochs (paper: 600 nav, 4000 HookSweep2)', intArg('--epochs'))
     .option('--hidden <widths>', 'hidden widths (paper: 256,256 nav, 512,512 HookSweep2)', widths)
-    .option('--embed <n>', 'local model: per-root embedding width (paper: 128)', int('--embed'))
-    .option('--members <n>', 'ensemble size (default 5)', int('--members'))
-    .option('--lr <x>', 'learning rate (paper: 1e-4 nav, 2e-4 HookSweep2)', positive('--lr'))
-    .option('--batch <n>', 'minibatch size (default 512)', int('--batch'))
-    .option('--seed <n>', 'training seed', int('--seed', 0), 0)
+    .option('--embed <n>', 'local model: per-root embedding width (paper: 128)', intArg('--embed'))
+    .option('--members <n>', 'ensemble size (default 5)', intArg('--members'))
+    .option('--lr <x>', 'learning rate (paper: 1e-4 nav, 2e-4 HookSweep2)', positiveArg('--lr'))
+    .option('--batch <n>', 'minibatch size (default 512)', intArg('--batch'))
+    .option('--seed <n>', 'training seed', intArg('--seed', 0), 0)
     .option('--id <id>', 'model id (default <env>-mocoda-<kind>)')
     .option('--registry <dir>', 'model registry directory', 'models')
     .option('--overwrite', 'replace an existing model with the same id')
@@ -164,12 +149,12 @@ export function registerMocodaCommands(program: Command): void {
     .option('--model <id>', 'MOCODA model id (DYNA, RAND and the MOCODA distributions need one)')
     .option('--registry <dir>', 'model registry directory', 'models')
     .option('--data <file>', 'real dataset file; default: the empirical data made in memory')
-    .option('--source-rows <n>', 'with the empirical data: its size', int('--source-rows', 2))
-    .option('--data-seed <n>', 'with the empirical data: its seed', int('--data-seed', 0), 0)
-    .option('--rows <n>', 'generated rows (default 4 x the real rows)', int('--rows'))
-    .option('--seed <n>', 'sampling seed', int('--seed', 0), 0)
+    .option('--source-rows <n>', 'with the empirical data: its size', intArg('--source-rows', 2))
+    .option('--data-seed <n>', 'with the empirical data: its seed', intArg('--data-seed', 0), 0)
+    .option('--rows <n>', 'generated rows (default 4 x the real rows)', intArg('--rows'))
+    .option('--seed <n>', 'sampling seed', intArg('--seed', 0), 0)
     .option('--task <task>', 'Navigation2D target task for the rewards (default diagonal)')
-    .option('--target-acceptance <x>', 'MOCODA-U / MOCODA-P rejection acceptance (default 0.2)', positive('--target-acceptance'))
+    .option('--target-acceptance <x>', 'MOCODA-U / MOCODA-P rejection acceptance (default 0.2)', positiveArg('--target-acceptance'))
     .requiredOption('--out <files>', 'output file(s), comma-separated (.npz, .h5)', (v: string) => v.split(','))
     .addOption(new Option('--precision <p>', 'float width in the files').choices(['f64', 'f32']).default('f64'))
     .option('--no-progress', 'no progress bar')
@@ -212,11 +197,11 @@ export function registerMocodaCommands(program: Command): void {
     .requiredOption('--model <ids>', 'comma-separated MOCODA model ids', (v: string) => v.split(','))
     .option('--registry <dir>', 'model registry directory', 'models')
     .option('--data <file>', 'real dataset file; default: the empirical data made in memory')
-    .option('--source-rows <n>', 'with the empirical data: its size', int('--source-rows', 2))
-    .option('--data-seed <n>', 'with the empirical data: its seed', int('--data-seed', 0), 0)
+    .option('--source-rows <n>', 'with the empirical data: its size', intArg('--source-rows', 2))
+    .option('--data-seed <n>', 'with the empirical data: its seed', intArg('--data-seed', 0), 0)
     .option('--distributions <list>', 'comma-separated distributions', distributions)
-    .option('--n <n>', 'transitions per distribution', int('--n'), 10_000)
-    .option('--seed <n>', 'sampling seed', int('--seed', 0), 0)
+    .option('--n <n>', 'transitions per distribution', intArg('--n'), 10_000)
+    .option('--seed <n>', 'sampling seed', intArg('--seed', 0), 0)
     .option('--json', 'print JSON instead of a table')
     .action(async (flags: ErrorFlags) => {
       await ensureBackend();

@@ -15,22 +15,7 @@ import { ensureBackend } from '../../models/nn/backend.js';
 import { defaultHyper, PERSIM_KINDS, type PersimHyper, type PersimKind } from '../../models/persim/config.js';
 import { runPersimTraining } from '../../models/persim/job.js';
 import { loadPersim } from '../../models/persim/model.js';
-
-function int(name: string, min = 1) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    return n;
-  };
-}
-
-function positive(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
-    return n;
-  };
-}
+import { intArg, positiveArg } from '../parsers.js';
 
 function intList(value: string): number[] {
   const out = value.split(',').map((s) => Number(s.trim()));
@@ -70,9 +55,9 @@ export function registerPersimCommands(program: Command): void {
     .command('collect')
     .description('collect a PerSim offline dataset (one trajectory per agent) and write it as .npz or .h5')
     .requiredOption('--env <id>', 'environment id, e.g. MountainCar-v0')
-    .option('--agents <n>', 'number of agents including the 5 test agents', int('--agents', 5), 500)
+    .option('--agents <n>', 'number of agents including the 5 test agents', intArg('--agents', 5), 500)
     .option('--policy <name>', 'random, pure, pure-eps-20 or pure-eps-40', 'random')
-    .option('--seed <n>', 'collection seed', int('--seed', 0), 0)
+    .option('--seed <n>', 'collection seed', intArg('--seed', 0), 0)
     .requiredOption('--out <file>', 'output file (.npz, .h5 or .hdf5)')
     .addOption(new Option('--precision <p>', 'float width in the file').choices(['f64', 'f32']).default('f64'))
     .action(async (flags: CollectFlags) => {
@@ -87,22 +72,22 @@ export function registerPersimCommands(program: Command): void {
     .description('train a PerSim model (or an ablation) and save it to the model registry')
     .option('--data <file>', 'dataset file (.npz/.h5) written by `twingym collect`')
     .option('--env <id>', 'collect in memory instead of --data: environment id')
-    .option('--agents <n>', 'with --env: number of agents', int('--agents', 5))
+    .option('--agents <n>', 'with --env: number of agents', intArg('--agents', 5))
     .option('--policy <name>', 'with --env: behaviour policy')
-    .option('--data-seed <n>', 'with --env: collection seed', int('--data-seed', 0))
+    .option('--data-seed <n>', 'with --env: collection seed', intArg('--data-seed', 0))
     .addOption(new Option('--kind <kind>', 'model kind').choices([...PERSIM_KINDS]).default('persim'))
-    .option('--epochs <n>', 'training epochs (PerSim: 300; the LR milestones scale with it)', int('--epochs'))
-    .option('--seed <n>', 'training seed (weights and shuffles)', int('--seed', 0), 0)
-    .option('--batch-size <n>', 'minibatch size (default per environment)', int('--batch-size'))
-    .option('--rank <n>', 'latent rank r (default per environment)', int('--rank'))
-    .option('--lr <x>', 'initial learning rate (default 1e-3)', positive('--lr'))
-    .option('--members <n>', 'ensemble size (default 5)', int('--members'))
+    .option('--epochs <n>', 'training epochs (PerSim: 300; the LR milestones scale with it)', intArg('--epochs'))
+    .option('--seed <n>', 'training seed (weights and shuffles)', intArg('--seed', 0), 0)
+    .option('--batch-size <n>', 'minibatch size (default per environment)', intArg('--batch-size'))
+    .option('--rank <n>', 'latent rank r (default per environment)', intArg('--rank'))
+    .option('--lr <x>', 'initial learning rate (default 1e-3)', positiveArg('--lr'))
+    .option('--members <n>', 'ensemble size (default 5)', intArg('--members'))
     .option('--standardize', 'standardise states and targets (default: HalfCheetah only)')
     .option('--no-standardize', 'do not standardise')
     .option('--id <id>', 'model id (default <env>-<kind>-<policy>)')
     .option('--out <dir>', 'model registry directory', 'models')
     .option('--overwrite', 'replace an existing model with the same id')
-    .option('--eval-episodes <n>', 'episodes per test agent for the stored metrics (0 skips)', int('--eval-episodes', 0), 20)
+    .option('--eval-episodes <n>', 'episodes per test agent for the stored metrics (0 skips)', intArg('--eval-episodes', 0), 20)
     .option('--no-progress', 'no progress bar (one line per 10% of epochs instead)')
     .action(async (flags: TrainFlags, cmd: Command) => {
       const backend = await ensureBackend();
@@ -145,8 +130,8 @@ export function registerPersimCommands(program: Command): void {
     .requiredOption('--model <id>', 'model id in the registry')
     .option('--registry <dir>', 'model registry directory', 'models')
     .option('--agents <ids>', 'comma-separated agent ids (default: the model\'s 5 test agents)', intList)
-    .option('--episodes <n>', 'episodes per agent (PerSim: 200)', int('--episodes'), 200)
-    .option('--seed <n>', 'evaluation seed', int('--seed', 0), 0)
+    .option('--episodes <n>', 'episodes per agent (PerSim: 200)', intArg('--episodes'), 200)
+    .option('--seed <n>', 'evaluation seed', intArg('--seed', 0), 0)
     .addOption(new Option('--mode <mode>', 'ensemble use: member mean or a random member per step').choices(['mean', 'sample']).default('mean'))
     .option('--out <dir>', 'output directory for <model>-compare.md/.json/.svg', 'compare-results')
     .action(async (flags: CompareFlags, cmd: Command) => {

@@ -59,7 +59,7 @@ export async function trainMocoda(data: TransitionData, def: EnvDefinition, hype
   // The split is one seeded permutation: the first nVal rows validate, the rest train.
   const splitRng = Rng.fromSeed(hyper.seed * 7919 + 13);
   const order = Int32Array.from({ length: n }, (_, i) => i);
-  shuffle(order, splitRng);
+  splitRng.shuffle(order);
   const nVal = Math.min(n - 1, Math.floor(n * hyper.validationFraction));
   const nTrain = n - nVal;
   const pick = (src: ArrayLike<number>, width: number, rows: Int32Array) => {
@@ -101,7 +101,7 @@ export async function trainMocoda(data: TransitionData, def: EnvDefinition, hype
   try {
     for (let epoch = 0; epoch < hyper.epochs && !cancelled; epoch++) {
       const te = performance.now();
-      for (let m = 0; m < M; m++) shuffle(perms[m], rngs[m]);
+      for (let m = 0; m < M; m++) rngs[m].shuffle(perms[m]);
       let lossSum = 0;
       let rows = 0;
       for (let k = 0; k < steps; k++) {
@@ -217,12 +217,3 @@ function evaluate(net: MocodaNetwork, val: { x: Float32Array; y: Float32Array; m
   return { nll: nll / n, mse: se / (n * Dk) };
 }
 
-/** Fisher-Yates with a seeded stream. */
-function shuffle(a: Int32Array, rng: Rng): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.integer(0, i);
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
-}

@@ -104,7 +104,7 @@ export function trainPersim(d: Dataset, hyper: PersimHyper, callbacks: TrainCall
   try {
     for (let epoch = 0; epoch < hyper.epochs; epoch++) {
       const te = performance.now();
-      for (let m = 0; m < M; m++) shuffle(perms[m], rngs[m]);
+      for (let m = 0; m < M; m++) rngs[m].shuffle(perms[m]);
       const lr = lrAt(hyper, epoch);
       let lossSum = 0;
       let stopped = false;
@@ -148,12 +148,3 @@ export function trainPersim(d: Dataset, hyper: PersimHyper, callbacks: TrainCall
   return { network: net, curve, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Fisher-Yates with a seeded stream. */
-function shuffle(a: Int32Array, rng: Rng): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.integer(0, i);
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
-}

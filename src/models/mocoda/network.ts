@@ -30,7 +30,7 @@
 import { Rng } from '../../core/rng.js';
 import { tf } from '../nn/backend.js';
 import { matMul2d } from '../nn/matmul.js';
-import { linearInit, type Initializer, type StackedParam } from '../nn/params.js';
+import { linearInit, matchStacked, type Initializer, type StackedParam } from '../nn/params.js';
 import type { MocodaHyper } from './config.js';
 import type { MocodaLayout } from './layout.js';
 import { dimsOfRoots } from './layout.js';
@@ -185,15 +185,7 @@ export class MocodaParams {
 
   /** Overwrites parameters from stacked arrays; names and shapes must match the declared ones exactly. */
   importStacked(params: readonly StackedParam[]): void {
-    const given = new Map(params.map((p) => [p.name, p]));
-    for (const e of this.entries) {
-      const p = given.get(e.name);
-      if (!p) throw new Error(`stored weights lack parameter ${e.name}`);
-      const want = [this.members, ...e.shape];
-      if (p.shape.length !== want.length || p.shape.some((d, i) => d !== want[i])) {
-        throw new Error(`parameter ${e.name} has shape [${p.shape}] in the stored weights; the model needs [${want}]`);
-      }
-    }
+    const given = matchStacked(this.entries, this.members, params);
     this.packs.forEach((v, m) => {
       const data = new Float32Array(this.size);
       for (const e of this.entries) data.set(given.get(e.name)!.data.subarray(m * e.size, (m + 1) * e.size), e.offset);

@@ -39,6 +39,24 @@ interface Entry {
   vars: tf.Variable[];
 }
 
+/**
+ * Stored stacked parameters by name, after checking that every declared parameter is present with shape
+ * [members, ...declared shape]; throws an Error naming the first one that is missing or misshapen. Every model that
+ * loads weights from the registry goes through this, so a stale or foreign weights file fails the same way.
+ */
+export function matchStacked(declared: ReadonlyArray<{ name: string; shape: readonly number[] }>, members: number, params: readonly StackedParam[]): Map<string, StackedParam> {
+  const given = new Map(params.map((p) => [p.name, p]));
+  for (const e of declared) {
+    const p = given.get(e.name);
+    if (!p) throw new Error(`stored weights lack parameter ${e.name}`);
+    const want = [members, ...e.shape];
+    if (p.shape.length !== want.length || p.shape.some((d, i) => d !== want[i])) {
+      throw new Error(`parameter ${e.name} has shape [${p.shape}] in the stored weights; the model needs [${want}]`);
+    }
+  }
+  return given;
+}
+
 /** The named parameters of M ensemble members. */
 export class EnsembleParams {
   private readonly entries: Entry[] = [];
@@ -119,15 +137,7 @@ export class EnsembleParams {
 
   /** Overwrites parameters from stacked arrays; names and shapes must match the declared ones exactly. */
   importStacked(params: readonly StackedParam[]): void {
-    const given = new Map(params.map((p) => [p.name, p]));
-    for (const e of this.entries) {
-      const p = given.get(e.name);
-      if (!p) throw new Error(`stored weights lack parameter ${e.name}`);
-      const want = [this.members, ...e.shape];
-      if (p.shape.length !== want.length || p.shape.some((d, i) => d !== want[i])) {
-        throw new Error(`parameter ${e.name} has shape [${p.shape}] in the stored weights; the model needs [${want}]`);
-      }
-    }
+    const given = matchStacked(this.entries, this.members, params);
     for (const e of this.entries) {
       const p = given.get(e.name)!;
       const size = e.shape.reduce((a, b) => a * b, 1);

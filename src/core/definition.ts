@@ -116,6 +116,16 @@ export interface CausalStructure {
   region(obs: Float64Array, actions: Float64Array, n: number, out: Uint8Array): void;
 }
 
+/**
+ * Throws unless a model that predicts observations can drive `def`'s sessions: the state must be the observation, or
+ * recoverable from it. Learned dynamics (PerSim, MOCODA) check this once, when they are built.
+ */
+export function assertObservationDrivesState(def: EnvDefinition): void {
+  if (def.stateSize !== def.observationSpace.size && !def.stateFromObservation) {
+    throw new Error(`${def.id}'s observation does not determine its state, so a learned model cannot drive it`);
+  }
+}
+
 /** A registry entry: how to build an environment from its options. */
 export interface EnvEntry {
   readonly id: string;

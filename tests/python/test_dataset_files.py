@@ -6,9 +6,10 @@ import os
 import pathlib
 import subprocess
 
-import h5py
 import numpy as np
 import pytest
+
+from dataset_io import load_h5, load_npz
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -27,18 +28,6 @@ KEYS = ["observations", "actions", "rewards", "next_observations", "terminals", 
         "agent_contexts", "test_agents"]
 
 
-def load_npz(path):
-    with np.load(path, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    return arrays, json.loads(str(arrays.pop("metadata")))
-
-
-def load_h5(path):
-    with h5py.File(path, "r") as f:
-        arrays = {k: f[k][()] for k in f.keys()}
-        meta = json.loads(f.attrs["metadata"])
-        assert f.attrs["env_id"] == meta["env_id"]
-    return arrays, meta
 
 
 @pytest.mark.parametrize("name", ["mountaincar", "cartpole"])

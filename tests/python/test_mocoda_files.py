@@ -8,9 +8,10 @@ import os
 import pathlib
 import subprocess
 
-import h5py
 import numpy as np
 import pytest
+
+from dataset_io import load_h5, load_npz
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -25,17 +26,6 @@ def files(tmp_path_factory):
     return out, json.loads((out / "expected.json").read_text())
 
 
-def load_npz(path):
-    with np.load(path, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    return arrays, json.loads(str(arrays.pop("metadata")))
-
-
-def load_h5(path):
-    with h5py.File(path, "r") as f:
-        arrays = {k: f[k][()] for k in f.keys()}
-        meta = json.loads(f.attrs["metadata"])
-    return arrays, meta
 
 
 def test_keys_shapes_and_both_formats_agree(files):

@@ -9,7 +9,7 @@
  * per row from that row's generator and adds its std / temperature noise (the reference's generation), and does not
  * declare itself an ensemble because an ensemble's step must be the mean.
  */
-import type { Dynamics, EnvDefinition, TransitionBatch } from '../../core/definition.js';
+import { assertObservationDrivesState, type Dynamics, type EnvDefinition, type TransitionBatch } from '../../core/definition.js';
 import type { MocodaModel } from './model.js';
 
 /** Options of a MOCODA dynamics. */
@@ -34,7 +34,7 @@ export class MocodaDynamics implements Dynamics {
     if (model.def.id !== def.id) throw new Error(`model is for ${model.def.id}, not ${def.id}`);
     this.O = def.observationSpace.size;
     if (model.layout.obsSize !== this.O) throw new Error(`model predicts ${model.layout.obsSize}-d observations; ${def.id} has ${this.O}`);
-    if (!def.stateFromObservation && def.stateSize !== this.O) throw new Error(`${def.id}'s observation does not determine its state, so a learned model cannot drive it`);
+    assertObservationDrivesState(def);
     this.mode = options.mode ?? 'mean';
     this.temperature = options.temperature ?? 3;
     if (!(this.temperature > 0)) throw new RangeError(`temperature must be positive, got ${this.temperature}`);

@@ -11,7 +11,7 @@
  * Predicted observations are clipped to the observation space's finite bounds, where the real environment keeps them
  * too (MountainCar's position and speed limits).
  */
-import type { Dynamics, EnvDefinition, TransitionBatch } from '../../core/definition.js';
+import { assertObservationDrivesState, type Dynamics, type EnvDefinition, type TransitionBatch } from '../../core/definition.js';
 import type { PersimModel } from './model.js';
 import type { AgentSpec } from './network.js';
 
@@ -40,7 +40,7 @@ export class PersimDynamics implements Dynamics {
     if (model.meta.env.id !== def.id) throw new Error(`model is for ${model.meta.env.id}, not ${def.id}`);
     this.O = def.observationSpace.size;
     if (model.network.D !== this.O) throw new Error(`model predicts ${model.network.D} numbers; ${def.id} observations have ${this.O}`);
-    if (def.stateSize !== this.O && !def.stateFromObservation) throw new Error(`${def.id}'s observation does not determine its state, so a learned model cannot drive it`);
+    assertObservationDrivesState(def);
     if ('agent' in agent && !(Number.isInteger(agent.agent) && agent.agent >= 0 && agent.agent < model.numAgents)) {
       throw new RangeError(`agent ${agent.agent} is not one of the model's agents 0..${model.numAgents - 1}`);
     }

@@ -39,6 +39,11 @@ export interface CompareConfig {
   keepTrajectories?: number;
   /** End each window at the real episode's termination (default true). */
   stopAtTermination?: boolean;
+  /**
+   * Called after each of the warmup + horizon steps (every episode advances together): progress for jobs, and the
+   * place a caller may throw to stop a long comparison.
+   */
+  onStep?: (done: number, total: number) => void;
 }
 
 /** One episode's numbers (and, for the first few, its trajectories). */
@@ -156,6 +161,7 @@ export function compareDynamics(config: CompareConfig): ComparisonResult {
       }
       real.set(nextReal);
       sim = nextSim;
+      config.onStep?.(t + 1, T);
     }
   } finally {
     trueDyn.dispose?.();

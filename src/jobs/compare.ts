@@ -11,6 +11,7 @@ import { TwinGymError } from '../core/errors.js';
 import { Discrete } from '../core/spaces.js';
 import { compareDynamics, type ComparisonResult } from '../eval/compare.js';
 import { testPolicyFor } from '../eval/test-policies.js';
+import { MocodaProvider } from '../models/mocoda/provider.js';
 import { PersimProvider } from '../models/persim/provider.js';
 import type { ModelInfo, ModelProvider } from '../models/provider.js';
 import { readManifest } from '../models/registry.js';
@@ -70,8 +71,11 @@ async function findModel(id: string, providers: readonly ModelProvider[]): Promi
   throw new TwinGymError('unknown_dynamics', `no model "${id}"; served models: ${known.join(', ') || 'none'} (list_models)`, { model: id, known });
 }
 
-/** Runs the comparison of one trained agent of a served model against the real environment. */
-export async function compareModel(p: CompareParams, providers: readonly ModelProvider[]): Promise<CompareOutcome> {
+/**
+ * Runs the comparison of one trained agent of a served model against the real environment; `onStep` is called after
+ * every comparison step (see CompareConfig.onStep).
+ */
+export async function compareModel(p: CompareParams, providers: readonly ModelProvider[], onStep?: (done: number, total: number) => void): Promise<CompareOutcome> {
   const { provider, info } = await findModel(p.model, providers);
   if (info.agents !== null && p.agent >= info.agents) {
     throw new TwinGymError('invalid_argument', `agent ${p.agent} is outside the model's agents 0..${info.agents - 1} (test agents: ${info.test_agents.join(', ') || 'none'})`, { path: 'agent', agents: info.agents });
@@ -89,7 +93,7 @@ export async function compareModel(p: CompareParams, providers: readonly ModelPr
   try {
     r = compareDynamics({
       definition: def, context: made.contexts ?? {}, model: made.dynamics, episodes, seed: p.seed ?? 0,
-      warmup: p.warmup ?? 10, horizon: p.horizon ?? 50, policy, keepTrajectories: episodes,
+      warmup: p.warmup ?? 10, horizon: p.horizon ?? 50, policy, keepTrajectories: episodes, onStep,
     });
   } catch (e) {
     if (e instanceof RangeError || (e instanceof Error && /terminated within/.test(e.message))) {
@@ -105,11 +109,16 @@ export async function compareModel(p: CompareParams, providers: readonly ModelPr
   };
 }
 
-/** The compare job kind: the compare op as a background job, for comparisons too big for one request. */
+/**
+ * The compare job kind: the compare op as a background job, for comparisons too big for one request. It runs in a
+ * worker thread (a HalfCheetah comparison steps physics for minutes), on the models of the server's registry, with
+ * progress per comparison step (all episodes advance together).
+ */
 export const compareJob: JobKind<CompareParams> = {
   kind: 'compare',
   description: 'compare a trained agent\'s simulator with its real system (PerSim\'s protocol: RMSE and R^2)',
   params: CompareParamsSchema,
+  runsIn: 'worker',
 
   async validate(p: CompareParams, places: JobPlaces): Promise<void> {
     // The registry holds every kind's models; other registries are checked when the job runs.
@@ -119,15 +128,20 @@ export const compareJob: JobKind<CompareParams> = {
   },
 
   async run(p: CompareParams, ctx: JobRunContext): Promise<Record<string, unknown>> {
-    const own = ctx.models ? null : new PersimProvider(ctx.places.modelsDir);
-    const providers = ctx.models ?? [own!];
-    ctx.progress({ done: 0, total: p.episodes ?? 20, unit: 'episodes', message: `comparing ${p.model} agent ${p.agent} with the real environment` });
+    // In a worker there are no server providers to borrow: the registry's models are loaded here.
+    const own = ctx.models ? [] : [new PersimProvider(ctx.places.modelsDir), new MocodaProvider(ctx.places.modelsDir)];
+    const providers = ctx.models ?? own;
+    const label = `comparing ${p.model} agent ${p.agent} with the real environment`;
+    ctx.progress({ done: 0, total: (p.warmup ?? 10) + (p.horizon ?? 50), unit: 'steps', message: label });
     try {
-      const out = await compareModel(p, providers);
-      ctx.progress({ done: out.episodes, total: p.episodes ?? 20, unit: 'episodes', message: `rmse ${out.rmse.mean.toExponential(2)}`, metrics: { rmse_mean: out.rmse.mean, r2_median: out.r2.median } });
+      const out = await compareModel(p, providers, (done, total) => {
+        ctx.progress({ done, total, unit: 'steps', message: label });
+        if (ctx.signal.aborted) throw new Error('cancelled');
+      });
+      ctx.progress({ done: out.warmup + out.horizon, total: out.warmup + out.horizon, unit: 'steps', message: `rmse ${out.rmse.mean.toExponential(2)}`, metrics: { rmse_mean: out.rmse.mean, r2_median: out.r2.median } });
       return { ...out };
     } finally {
-      await own?.dispose();
+      await Promise.all(own.map((provider) => provider.dispose()));
     }
   },
 };

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { sampleHookGoals } from '../../envs/physics/hooksweep/goals.js';
 import { hookOneBoxExpert } from '../../src/data/mocoda/empirical.js';
-import { twoBoxGoalCoverage } from '../../src/data/mocoda/coverage.js';
+import { flatSupportCoverage, twoBoxGoalCoverage } from '../../src/data/mocoda/coverage.js';
 
 function obsWith(box1: [number, number], box2: [number, number], z = 0.425): Float64Array {
   const o = new Float64Array(20);
@@ -44,5 +44,41 @@ describe('two-box goal region', () => {
   it('is (almost) never reached by the one-box expert\'s data', () => {
     const d = hookOneBoxExpert({ seed: 0, transitions: 2000 });
     expect(twoBoxGoalCoverage(d.nextObservations, d.n).fraction).toBeLessThan(0.01);
+  });
+});
+
+describe('flat-support coverage (the share of MOCODA-P\'s target distribution)', () => {
+  // Each box in one of two 5 cm cells: at its near goal (inside the region) or in a centre slot (outside), with 10% of
+  // the rows at the goal. Flat over the support, each box is at its goal half the time: 1/4 of pairs are inside.
+  function rows(n: number, rng: Rng): Float64Array {
+    const out = new Float64Array(n * 20);
+    const jitter = () => rng.uniform(-0.01, 0.01);
+    for (let i = 0; i < n; i++) {
+      const b1: [number, number] = rng.random() < 0.1 ? [1.525 + jitter(), 0.725 + jitter()] : [1.775 + jitter(), 0.775 + jitter()];
+      const b2: [number, number] = rng.random() < 0.1 ? [1.525 + jitter(), 0.775 + jitter()] : [1.925 + jitter(), 0.775 + jitter()];
+      out.set(obsWith(b1, b2), i * 20);
+    }
+    return out;
+  }
+
+  it('weights each occupied cell equally, whatever the mass there', () => {
+    const rng = Rng.fromSeed(11);
+    const obs = rows(4000, rng);
+    const massShare = twoBoxGoalCoverage(obs, 4000).fraction;
+    expect(massShare).toBeLessThan(0.03); // about 0.1 x 0.1
+    const flat = flatSupportCoverage(obs, 4000, rng, { cell: 0.05, draws: 40_000 });
+    expect(flat.cells).toEqual([2, 2]);
+    // Binomial standard error at 40,000 draws is about 0.002.
+    expect(Math.abs(flat.fraction - 0.25)).toBeLessThan(0.01);
+  });
+
+  it('drops cells with fewer rows than minCount from the support', () => {
+    const rng = Rng.fromSeed(12);
+    const obs = rows(4000, rng);
+    // One stray row puts box 1 far away: with minCount 2 it is not part of the support.
+    obs.set(obsWith([2.5, 1.2], [1.925, 0.775]), 0);
+    expect(flatSupportCoverage(obs, 4000, rng, { cell: 0.05, minCount: 1, draws: 1000 }).cells[0]).toBe(3);
+    expect(flatSupportCoverage(obs, 4000, rng, { cell: 0.05, minCount: 2, draws: 1000 }).cells[0]).toBe(2);
+    expect(() => flatSupportCoverage(obs, 4000, rng, { cell: 0 })).toThrow(/cell > 0/);
   });
 });

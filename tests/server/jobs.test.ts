@@ -275,6 +275,11 @@ describe('HTTP job API', () => {
     });
     expect(events[events.length - 1].event).toBe('job_finished');
     expect(events.slice(0, -1).every((e) => e.event === 'job_progress')).toBe(true);
+    // The comparison runs in a worker and reports its steps (10 warm-up + 50 open-loop) once it has started.
+    const stepped = events.filter((e) => e.job.progress.unit !== '');
+    expect(stepped.length).toBeGreaterThanOrEqual(2);
+    expect(stepped.every((e) => e.job.progress.unit === 'steps' && e.job.progress.total === 60)).toBe(true);
+    expect(events[events.length - 1].job.progress.done).toBe(60);
     const final = events[events.length - 1].job;
     expect(final.state).toBe('succeeded');
     expect(final.result).toMatchObject({ env_id: 'MountainCar-v0', model: 'mc-tiny', agent: 1, episodes: 3, policy: 'square-wave', warmup: 10, horizon: 50 });

@@ -9,7 +9,7 @@ import { makeDefinition } from '../../envs/registry.js';
 import type { EnvDefinition } from '../core/definition.js';
 import { Rng } from '../core/rng.js';
 import { Discrete } from '../core/spaces.js';
-import { pureController, randomAction } from './controllers.js';
+import { pureController, randomAction, type Controller } from './controllers.js';
 import type { Dataset } from './dataset.js';
 import { persimSetup } from './setups.js';
 
@@ -101,6 +101,12 @@ export function collectDataset(config: CollectConfig): Dataset {
   const states = new Float64Array(N * S);
   for (let i = 0; i < N; i++) def.initial(rngs[i], contexts, i * C, states, i * S);
   const dynamics = def.trueDynamics();
+  // One controller per agent, made on its first pure step (a planning controller carries its own warm start).
+  const controllers: Array<Controller | undefined> = new Array(N);
+  const controllerOf = (i: number): Controller => {
+    controllers[i] ??= controller!.forAgent(def, contexts.subarray(i * C, (i + 1) * C), config.seed * 100003 + 7919 * (i + 1) + 1);
+    return controllers[i]!;
+  };
 
   // Per-agent growing buffers; trajectories are concatenated in agent order at the end.
   const rows: Array<{ obs: number[]; act: number[]; rew: number[]; next: number[]; term: number[]; trunc: number[] }> =
@@ -121,7 +127,7 @@ export function collectDataset(config: CollectConfig): Dataset {
         // The epsilon draw happens for every step of pure-eps policies, so the stream is the same whether it hits.
         const explore = !policy.pure || (policy.eps > 0 && rng.random() < policy.eps);
         if (explore) randomAction(rng, discrete, A, act, k * A, def.actionSpace.low, def.actionSpace.high);
-        else controller!.controller(obs, k * O, t, act, k * A);
+        else controllerOf(i)(obs, k * O, t, act, k * A);
       });
       const next = new Float64Array(n * S);
       dynamics.step({ n, states: st, actions: act, contexts: ctx, next, rngs: active.map((i) => rngs[i]) });

@@ -4,7 +4,7 @@
  *
  * - MountainCar "square-wave": bang-bang pushes (0 or 2) switching on a square wave whose period is drawn per episode
  *   from U(20, 60) steps with a random phase; it swings the car through wide position/velocity ranges without the
- *   feedback of the energy-pumping controller and without the uniform noise of random data.
+ *   feedback of the planning pure controller and without the uniform noise of random data.
  * - CartPole "angle-PD + 25% random": the sign of 10 theta + theta_dot (no cart terms, unlike the behaviour
  *   controller) with a uniform random action 25% of the time, so episodes last long enough for 60-step windows while
  *   visiting states the behaviour controller avoids.

@@ -9,6 +9,8 @@ import { agentRanges, datasetFingerprint } from '../../src/data/dataset.js';
 import { mountainCarStep } from '../../envs/classic/mountain-car.js';
 import { cartPoleStep } from '../../envs/classic/cart-pole.js';
 import type { TransitionBatch } from '../../src/core/definition.js';
+import { policyTrainingGravity, pureController } from '../../src/data/controllers.js';
+import { makeDefinition } from '../../envs/registry.js';
 
 function replay(step: (b: TransitionBatch) => void, obs: Float64Array, act: Float64Array, ctx: Float64Array, S: number): Float64Array {
   const next = new Float64Array(S);
@@ -42,7 +44,7 @@ describe('collectDataset', () => {
 
   it('stores the true transitions, one trajectory per agent, with terminated and truncated apart', () => {
     for (const [envId, step, S, limit] of [['MountainCar-v0', mountainCarStep, 2, 500], ['CartPole-v0', cartPoleStep, 4, 200]] as const) {
-      const d = collectDataset({ envId, numAgents: 10, policy: 'pure-eps-40', seed: 2 });
+      const d = collectDataset({ envId, numAgents: 5, policy: 'pure-eps-40', seed: 2 });
       const C = d.contextNames.length;
       const ranges = agentRanges(d);
       ranges.forEach(([s, e], agent) => {
@@ -62,17 +64,48 @@ describe('collectDataset', () => {
     }
   });
 
-  it('pure follows the documented controller; pure-eps-40 departs from it on about 40% x (1 - 1/|A|) of steps', () => {
-    const pure = collectDataset({ envId: 'MountainCar-v0', numAgents: 10, policy: 'pure', seed: 3 });
-    for (let i = 0; i < pure.n; i++) expect(pure.actions[i]).toBe(pure.observations[2 * i + 1] < 0 ? 0 : 2);
-    expect(pure.terminals.reduce((s, x) => s + x, 0)).toBe(10);
-    expect(pure.policyDescription).toMatch(/energy pumping/);
-    const eps = collectDataset({ envId: 'MountainCar-v0', numAgents: 60, policy: 'pure-eps-40', seed: 3 });
+  it('pure MountainCar plans with the nearest policy-training gravity, reaches the flag and uses every action', () => {
+    expect([0.0001, 0.0007, 0.0008, 0.0015, 0.0022, 0.0035].map(policyTrainingGravity)).toEqual([0.0004, 0.0004, 0.0011, 0.0018, 0.0025, 0.0032]);
+    const pure = collectDataset({ envId: 'MountainCar-v0', numAgents: 6, policy: 'pure', seed: 3 });
+    expect(pure.terminals.reduce((s, x) => s + x, 0)).toBe(6);
+    expect(pure.timeouts.reduce((s, x) => s + x, 0)).toBe(0);
+    const used = new Set(Array.from(pure.actions));
+    expect([...used].sort()).toEqual([0, 1, 2]);
+    // Unlike energy pumping, the planned pushes are not a function of the velocity's sign alone.
+    let against = 0;
+    for (let i = 0; i < pure.n; i++) if ((pure.actions[i] === 0 && pure.observations[2 * i + 1] > 0) || (pure.actions[i] === 2 && pure.observations[2 * i + 1] < 0)) against++;
+    expect(against).toBeGreaterThan(0);
+    expect(pure.policyDescription).toMatch(/random-shooting MPC .* nearest policy-training context/);
+    // An agent's controller is the planner for the policy-training gravity: agents at 0.0019 and 0.0018 act alike.
+    const def = makeDefinition('MountainCar-v0');
+    const row = (gravity: number) => { const r = Float64Array.from(def.context.defaults); def.context.apply({ gravity }, r, 0); return r; };
+    const near = pureController('MountainCar-v0')!.forAgent(def, row(0.0019), 5);
+    const exact = pureController('MountainCar-v0')!.forAgent(def, row(0.0018), 5);
+    const far = pureController('MountainCar-v0')!.forAgent(def, row(0.0032), 5);
+    const a = new Float64Array(3);
+    let differs = 0;
+    for (let i = 0; i < 40; i++) {
+      const obs = pure.observations.subarray(2 * i, 2 * i + 2);
+      near(obs, 0, i, a, 0);
+      exact(obs, 0, i, a, 1);
+      far(obs, 0, i, a, 2);
+      expect(a[0]).toBe(a[1]);
+      if (a[2] !== a[1]) differs++;
+    }
+    expect(differs).toBeGreaterThan(0);
+  });
+
+  it('pure follows a fixed law where one is documented; pure-eps-40 departs from it on about 40% x (1 - 1/|A|) of steps', () => {
+    const law = (o: Float64Array, i: number) => (0.1 * o[4 * i] + 0.5 * o[4 * i + 1] + 10 * o[4 * i + 2] + 2 * o[4 * i + 3] > 0 ? 1 : 0);
+    const pure = collectDataset({ envId: 'CartPole-v0', numAgents: 10, policy: 'pure', seed: 3 });
+    for (let i = 0; i < pure.n; i++) expect(pure.actions[i]).toBe(law(pure.observations, i));
+    expect(pure.policyDescription).toMatch(/linear state feedback/);
+    const eps = collectDataset({ envId: 'CartPole-v0', numAgents: 40, policy: 'pure-eps-40', seed: 3 });
     let off = 0;
-    for (let i = 0; i < eps.n; i++) off += eps.actions[i] !== (eps.observations[2 * i + 1] < 0 ? 0 : 2) ? 1 : 0;
-    // A random action equals the controller's 1/3 of the time: expected departure rate 0.4 * 2/3 = 0.267.
-    expect(off / eps.n).toBeGreaterThan(0.22);
-    expect(off / eps.n).toBeLessThan(0.31);
+    for (let i = 0; i < eps.n; i++) off += eps.actions[i] !== law(eps.observations, i) ? 1 : 0;
+    // A random action equals the controller's 1/2 of the time: expected departure rate 0.4 * 1/2 = 0.2.
+    expect(off / eps.n).toBeGreaterThan(0.16);
+    expect(off / eps.n).toBeLessThan(0.24);
   });
 
   it('maxSteps cuts every trajectory at that length and marks the cut as truncated', () => {

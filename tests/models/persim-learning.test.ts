@@ -99,8 +99,8 @@ describe('PerSim on MountainCar', () => {
   it('personalises a new agent from 50 transitions to within 2x of a trained agent\'s error', () => {
     // Far from the population mean (0.0018), so the average agent is a poor guess and personalisation has to work.
     const ctx = { gravity: 0.0032 };
-    // Near the valley floor cos(3x) is almost 0 and gravity is invisible, so the short trajectory comes from the
-    // energy-pumping controller (with 20% random actions), which swings the car up the slopes within 50 steps.
+    // Near the valley floor cos(3x) is almost 0 and gravity is invisible, so the short trajectory comes from the pure
+    // (planning) controller with 20% random actions, which swings the car up the slopes within 50 steps.
     const fitData = collectDataset({ envId: 'MountainCar-v0', numAgents: 1, policy: 'pure-eps-20', seed: 31, contexts: [ctx] });
     const test = collectDataset({ envId: 'MountainCar-v0', numAgents: 1, policy: 'random', seed: 32, contexts: [ctx] });
     const first50 = { n: 50, observations: fitData.observations.slice(0, 100), actions: fitData.actions.slice(0, 50), nextObservations: fitData.nextObservations.slice(0, 100) };

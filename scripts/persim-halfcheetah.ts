@@ -12,7 +12,7 @@
  *   [--episodes 50] [--seed 0] [--registry /tmp/twingym-halfcheetah] [--id persim-halfcheetah-small] [--out docs/results]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { cpus, getPriority, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectDataset } from '../src/data/collect.js';
@@ -99,7 +99,7 @@ const md = [
   '',
   `Command: \`${command}\``,
   '',
-  `Date: ${started.toISOString()}; Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, TF.js ${backend.name}; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other jobs; the training ran under nice -n 10).`,
+  `Date: ${started.toISOString()}; Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, TF.js ${backend.name}; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other jobs; process priority ${getPriority()}).`,
   '',
   '## Scale',
   '',
@@ -130,9 +130,6 @@ const md = [
   '(same geometry, gears and contexts, different contact physics); its observation scales are the same kind (velocities',
   'in m/s and rad/s), so RMSE over all 18 dimensions is the same kind of number. Per-agent details (means, medians,',
   'window lengths) and true-versus-predicted plots: `persim-halfcheetah-compare.md` and its SVGs.',
-  '',
-  'A configuration sized for about an hour of one core here (about 6x this run\'s FLOPs): `--agents 100 --steps 300',
-  '--epochs 150` with the other settings as above.',
   '',
 ].join('\n');
 await mkdir(outDir, { recursive: true });

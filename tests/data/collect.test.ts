@@ -9,7 +9,7 @@ import { agentRanges, datasetFingerprint } from '../../src/data/dataset.js';
 import { mountainCarStep } from '../../envs/classic/mountain-car.js';
 import { cartPoleStep } from '../../envs/classic/cart-pole.js';
 import type { TransitionBatch } from '../../src/core/definition.js';
-import { policyTrainingGravity, pureController } from '../../src/data/controllers.js';
+import { policyContextFor, pureController } from '../../src/data/controllers.js';
 import { makeDefinition } from '../../envs/registry.js';
 
 function replay(step: (b: TransitionBatch) => void, obs: Float64Array, act: Float64Array, ctx: Float64Array, S: number): Float64Array {
@@ -65,7 +65,10 @@ describe('collectDataset', () => {
   });
 
   it('pure MountainCar plans with the nearest policy-training gravity, reaches the flag and uses every action', () => {
-    expect([0.0001, 0.0007, 0.0008, 0.0015, 0.0022, 0.0035].map(policyTrainingGravity)).toEqual([0.0004, 0.0004, 0.0011, 0.0018, 0.0025, 0.0032]);
+    const mc = makeDefinition('MountainCar-v0');
+    const gravityRow = (gravity: number) => { const r = Float64Array.from(mc.context.defaults); mc.context.apply({ gravity }, r, 0); return r; };
+    const planned = (gravity: number) => policyContextFor(mc, gravityRow(gravity))[mc.context.names.indexOf('gravity')];
+    expect([0.0001, 0.0007, 0.0008, 0.0015, 0.0022, 0.0035].map(planned)).toEqual([0.0004, 0.0004, 0.0011, 0.0018, 0.0025, 0.0032]);
     const pure = collectDataset({ envId: 'MountainCar-v0', numAgents: 6, policy: 'pure', seed: 3 });
     expect(pure.terminals.reduce((s, x) => s + x, 0)).toBe(6);
     expect(pure.timeouts.reduce((s, x) => s + x, 0)).toBe(0);
@@ -95,17 +98,43 @@ describe('collectDataset', () => {
     expect(differs).toBeGreaterThan(0);
   });
 
-  it('pure follows a fixed law where one is documented; pure-eps-40 departs from it on about 40% x (1 - 1/|A|) of steps', () => {
-    const law = (o: Float64Array, i: number) => (0.1 * o[4 * i] + 0.5 * o[4 * i + 1] + 10 * o[4 * i + 2] + 2 * o[4 * i + 3] > 0 ? 1 : 0);
-    const pure = collectDataset({ envId: 'CartPole-v0', numAgents: 10, policy: 'pure', seed: 3 });
-    for (let i = 0; i < pure.n; i++) expect(pure.actions[i]).toBe(law(pure.observations, i));
-    expect(pure.policyDescription).toMatch(/linear state feedback/);
-    const eps = collectDataset({ envId: 'CartPole-v0', numAgents: 40, policy: 'pure-eps-40', seed: 3 });
-    let off = 0;
-    for (let i = 0; i < eps.n; i++) off += eps.actions[i] !== law(eps.observations, i) ? 1 : 0;
-    // A random action equals the controller's 1/2 of the time: expected departure rate 0.4 * 1/2 = 0.2.
-    expect(off / eps.n).toBeGreaterThan(0.16);
-    expect(off / eps.n).toBeLessThan(0.24);
+  it('pure CartPole plans with the nearest policy-training (force, length) and mostly balances; only that context changes', () => {
+    const def = makeDefinition('CartPole-v0');
+    const row = (force_mag: number, length: number) => { const r = Float64Array.from(def.context.defaults); def.context.apply({ force_mag, length }, r, 0); return r; };
+    const pick = (f: number, l: number) => { const r = policyContextFor(def, row(f, l)); return [r[def.context.names.indexOf('force_mag')], r[def.context.names.indexOf('length')]]; };
+    expect([pick(2, 0.15), pick(18, 0.85), pick(10, 0.5), pick(9, 0.45), pick(13, 0.62)]).toEqual([[6, 0.3], [14, 0.7], [10, 0.5], [10, 0.5], [14, 0.7]]);
+    // The masses are not policy-training parameters: an agent's own stay.
+    const heavy = row(10, 0.5);
+    heavy[def.context.names.indexOf('masscart')] = 1.5;
+    expect(policyContextFor(def, heavy)[def.context.names.indexOf('masscart')]).toBe(1.5);
+    const pure = collectDataset({ envId: 'CartPole-v0', numAgents: 5, policy: 'pure', seed: 3 });
+    // Competent but not tuned to the agent, like PerSim's (its pure CartPole trajectories average 186 of 200 steps).
+    expect(pure.timeouts.reduce((s, x) => s + x, 0)).toBeGreaterThanOrEqual(3);
+    expect(pure.n / 5).toBeGreaterThan(150);
+    expect(pure.policyDescription).toMatch(/random-shooting MPC .* nearest policy-training context \(force_mag=10 length=0.5;/);
+  });
+
+  it('pure follows a fixed law where one is documented; pure-eps-40 departs from it on about 40% of steps (continuous actions)', () => {
+    const def = makeDefinition('HalfCheetah-v0');
+    const law = pureController('HalfCheetah-v0')!.forAgent(def, Float64Array.from(def.context.defaults), 0);
+    const departures = (policy: string, agents: number) => {
+      const d = collectDataset({ envId: 'HalfCheetah-v0', numAgents: agents, policy, seed: 3, maxSteps: 30 });
+      const A = d.actionSize;
+      const a = new Float64Array(A);
+      let off = 0;
+      for (const [s, e] of agentRanges(d)) {
+        for (let i = s; i < e; i++) {
+          law(d.observations, i * d.obsSize, i - s, a, 0);
+          if (a.some((x, k) => x !== d.actions[i * A + k])) off++;
+        }
+      }
+      return off / d.n;
+    };
+    expect(departures('pure', 5)).toBe(0);
+    // A uniform random action never equals the gait's: the departure rate is the epsilon (600 steps: sd 0.02).
+    const rate = departures('pure-eps-40', 20);
+    expect(rate).toBeGreaterThan(0.32);
+    expect(rate).toBeLessThan(0.48);
   });
 
   it('maxSteps cuts every trajectory at that length and marks the cut as truncated', () => {

@@ -98,20 +98,14 @@ describe('collectDataset', () => {
     expect(differs).toBeGreaterThan(0);
   });
 
-  it('pure CartPole plans with the nearest policy-training (force, length) and mostly balances; only that context changes', () => {
-    const def = makeDefinition('CartPole-v0');
-    const row = (force_mag: number, length: number) => { const r = Float64Array.from(def.context.defaults); def.context.apply({ force_mag, length }, r, 0); return r; };
-    const pick = (f: number, l: number) => { const r = policyContextFor(def, row(f, l)); return [r[def.context.names.indexOf('force_mag')], r[def.context.names.indexOf('length')]]; };
-    expect([pick(2, 0.15), pick(18, 0.85), pick(10, 0.5), pick(9, 0.45), pick(13, 0.62)]).toEqual([[6, 0.3], [14, 0.7], [10, 0.5], [10, 0.5], [14, 0.7]]);
-    // The masses are not policy-training parameters: an agent's own stay.
-    const heavy = row(10, 0.5);
-    heavy[def.context.names.indexOf('masscart')] = 1.5;
-    expect(policyContextFor(def, heavy)[def.context.names.indexOf('masscart')]).toBe(1.5);
-    const pure = collectDataset({ envId: 'CartPole-v0', numAgents: 5, policy: 'pure', seed: 3 });
-    // Competent but not tuned to the agent, like PerSim's (its pure CartPole trajectories average 186 of 200 steps).
-    expect(pure.timeouts.reduce((s, x) => s + x, 0)).toBeGreaterThanOrEqual(3);
-    expect(pure.n / 5).toBeGreaterThan(150);
-    expect(pure.policyDescription).toMatch(/random-shooting MPC .* nearest policy-training context \(force_mag=10 length=0.5;/);
+  it('pure CartPole follows its linear law, and every agent balances the 200 steps', () => {
+    const law = (o: Float64Array, i: number) => (0.1 * o[4 * i] + 0.5 * o[4 * i + 1] + 10 * o[4 * i + 2] + 2 * o[4 * i + 3] > 0 ? 1 : 0);
+    const pure = collectDataset({ envId: 'CartPole-v0', numAgents: 10, policy: 'pure', seed: 3 });
+    for (let i = 0; i < pure.n; i++) expect(pure.actions[i]).toBe(law(pure.observations, i));
+    expect(pure.timeouts.reduce((s, x) => s + x, 0)).toBe(10);
+    expect(pure.policyDescription).toMatch(/linear state feedback/);
+    // Only MountainCar's pure policy plans, so only it has policy-training contexts.
+    expect(() => policyContextFor(makeDefinition('CartPole-v0'), new Float64Array(4))).toThrow(/no policy-training contexts/);
   });
 
   it('pure follows a fixed law where one is documented; pure-eps-40 departs from it on about 40% of steps (continuous actions)', () => {

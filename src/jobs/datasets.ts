@@ -3,12 +3,12 @@
  * `<id>.json`, a small sidecar that describes the dataset for listings without opening the data files. The sidecar is
  * written last (atomically), so a dataset is listed only once both files are complete.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TwinGymError } from '../core/errors.js';
 import { datasetFingerprint, type Dataset } from '../data/dataset.js';
 import { loadNpz, saveHdf5, saveNpz } from '../data/files.js';
-import { isValidModelId } from '../models/registry.js';
+import { isValidModelId, namesIn } from '../models/registry.js';
 
 /** The file formats every stored dataset has. */
 export const DATASET_FORMATS = ['npz', 'hdf5'] as const;
@@ -63,12 +63,7 @@ export async function readDatasetEntry(dir: string, id: string): Promise<Dataset
 
 /** Every complete dataset of the directory, newest first. */
 export async function listDatasets(dir: string): Promise<DatasetEntry[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
+  const names = await namesIn(dir);
   const out: DatasetEntry[] = [];
   for (const name of names) {
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
@@ -110,12 +105,7 @@ export async function saveStoredDataset(dir: string, id: string, d: Dataset): Pr
 
 /** Removes a dataset's files and any temporary files a stopped writer left (a cancelled collect job). */
 export async function removeDatasetFiles(dir: string, id: string): Promise<void> {
-  let names: string[] = [];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
+  const names = await namesIn(dir);
   const mine = new Set(['npz', 'h5', 'json'].map((ext) => `${id}.${ext}`));
   await Promise.all(names.filter((n) => mine.has(n) || [...mine].some((m) => n.startsWith(`${m}.tmp-`))).map((n) => rm(join(dir, n), { force: true })));
 }

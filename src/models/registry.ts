@@ -118,14 +118,18 @@ export async function readModelWeights(registryDir: string, manifest: ModelManif
   return unpackWeights(manifest.weights, bytes);
 }
 
-/** Every complete model in the registry (hidden and unreadable directories skipped), sorted by id. */
-export async function listModels<M extends ModelManifestBase = ModelManifestBase>(registryDir: string): Promise<M[]> {
-  let names: string[];
+/** The entry names of a directory, or none when it cannot be read (a registry or data directory not made yet). */
+export async function namesIn(dir: string): Promise<string[]> {
   try {
-    names = await readdir(registryDir);
+    return await readdir(dir);
   } catch {
     return [];
   }
+}
+
+/** Every complete model in the registry (hidden and unreadable directories skipped), sorted by id. */
+export async function listModels<M extends ModelManifestBase = ModelManifestBase>(registryDir: string): Promise<M[]> {
+  const names = await namesIn(registryDir);
   const out: M[] = [];
   for (const name of names.sort()) {
     if (name.startsWith('.')) continue;

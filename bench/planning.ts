@@ -3,16 +3,17 @@
  * - the same transitions stepped by a plain in-process loop (the dynamics alone, no sampling, scoring or bookkeeping),
  *   so "overhead" is what the planner adds on top of the imagined steps it must compute anyway;
  * - for learned models, plain tf.matMul calls with the floating-point work of PerSim's networks for the same rows (the
- *   floor a PerSim dynamics cannot beat; the PerSim rows themselves are pending until models exist);
+ *   floor for the full 1000 x 50 x 5 rows; with prefix sharing the planner steps fewer rows, so its rows are also
+ *   shown with sharing off, and the rows actually stepped are printed);
  * - plan over the protocol (a child `twingym serve`) against the same decision in process.
- * Nothing is asserted; results are printed and written to docs/results/mpc-planning-bench.md.
+ * Nothing is asserted; results are printed and written to docs/results/mpc-planning-bench.md (or --out FILE).
  *
  * Usage: node bin/run-ts.mjs bench/planning.ts [--decisions 30] [--no-cheetah] [--no-tf] [--cheetah-model ID]
- *        [--cheetah-registry DIR]
+ *        [--cheetah-registry DIR] [--out FILE]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import WebSocket from 'ws';
 import { listEnvEntries, makeDefinition } from '../envs/registry.js';
 import { decodeFrame, encodeFrame } from '../protocol/ts/frame.js';
@@ -74,8 +75,9 @@ function plainLoop(def: EnvDefinition, dynamics: Dynamics, rows: number, steps: 
  * starts are exercised as in use), each followed by one run of the baseline, so both see the same machine load on a
  * shared host. The first `warm` pairs are not counted (JIT). Returns the medians in milliseconds.
  */
-function paired(planner: Planner, clock: Timed, session: EnvSession, context: Float64Array, baseline: () => number, decisions: number, warm = 2): { planner: number; inDynamics: number; baseline: number } {
+function paired(planner: Planner, clock: Timed, session: EnvSession, context: Float64Array, baseline: () => number, decisions: number, warm = 2): { planner: number; inDynamics: number; baseline: number; stepped: number } {
   const p: number[] = [];
+  const stepped: number[] = [];
   const inside: number[] = [];
   const b: number[] = [];
   for (let k = 0; k < decisions + warm; k++) {
@@ -87,20 +89,21 @@ function paired(planner: Planner, clock: Timed, session: EnvSession, context: Fl
     const base = baseline();
     if (k >= warm) {
       p.push(t1 - t0);
+      stepped.push(planner instanceof RandomShooting ? planner.lastSteppedRows : d.transitions);
       inside.push(dyn);
       b.push(base);
     }
     const r = session.step(d.action);
     if (r.terminated[0] || r.truncated[0]) session.reset();
   }
-  return { planner: median(p), inDynamics: median(inside), baseline: median(b) };
+  return { planner: median(p), inDynamics: median(inside), baseline: median(b), stepped: median(stepped) };
 }
 
 /** A stand-in ensemble of M copies of the true dynamics, to measure the planner's per-member handling alone. */
 function trueEnsemble(def: EnvDefinition, members: number): Dynamics {
   const base = def.trueDynamics();
   const stepMembers = (b: TransitionBatch) => base.step(b);
-  return { kind: 'true-x' + members, info: {}, members, stepMembers, step: (b) => meanStepFromMembers(stepMembers, members, b, def.stateSize) };
+  return { kind: 'true-x' + members, info: {}, members, stepMembers, step: (b) => meanStepFromMembers(stepMembers, members, b, def.stateSize), rowDeterministic: true };
 }
 
 interface Row {
@@ -110,6 +113,8 @@ interface Row {
   inDynamics?: number;
   baseline: number;
   baselineName: string;
+  /** Median rows the dynamics stepped per decision (below the nominal count where prefixes were shared). */
+  stepped?: number;
 }
 
 /** Time spent inside a dynamics' step and stepMembers calls, read and reset by the benchmark. */
@@ -126,7 +131,7 @@ function timed(base: Dynamics): Timed {
     f(b);
     ms += performance.now() - t0;
   };
-  const dynamics: Dynamics = { kind: base.kind, info: base.info, step: wrap((b) => base.step(b)) };
+  const dynamics: Dynamics = { kind: base.kind, info: base.info, step: wrap((b) => base.step(b)), rowDeterministic: base.rowDeterministic };
   if (base.members !== undefined) Object.assign(dynamics, { members: base.members });
   if (base.stepMembers) dynamics.stepMembers = wrap((b) => base.stepMembers!(b));
   return { dynamics, take: () => { const v = ms; ms = 0; return v; } };
@@ -137,7 +142,7 @@ const fmtMs = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) :
 function row(r: Row): string[] {
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   return [
-    r.what, fmtMs(r.planner), r.inDynamics === undefined ? '-' : fmtMs(r.inDynamics), r.baselineName, fmtMs(r.baseline),
+    r.what, r.stepped === undefined ? '-' : String(Math.round(r.stepped)), fmtMs(r.planner), r.inDynamics === undefined ? '-' : fmtMs(r.inDynamics), r.baselineName, fmtMs(r.baseline),
     pct((r.planner - r.baseline) / r.baseline), r.inDynamics === undefined ? '-' : pct((r.planner - r.inDynamics) / r.inDynamics),
   ];
 }
@@ -182,7 +187,7 @@ function medianOf(once: () => number, repeats: number): number {
  * Random shooting 1000 x 50 imagining with the registry's PerSim MountainCar model (5 members, per-member rollouts),
  * each decision followed by one run of the same network FLOPs as plain matMuls. Null when the model or TF.js is missing.
  */
-async function persimRow(decisions: number, floor: { once: () => number } | null): Promise<{ row: Row; floor: number; model: string } | string> {
+async function persimRow(decisions: number, floor: { once: () => number } | null, sharePrefixes = true): Promise<{ row: Row; floor: number; model: string } | string> {
   if (!floor) return 'TF.js unavailable';
   let mod: typeof import('../src/models/persim/index.js');
   let model: InstanceType<typeof mod.PersimModel>;
@@ -199,10 +204,10 @@ async function persimRow(decisions: number, floor: { once: () => number } | null
   const s = new EnvSession({ definition: def, contexts: { gravity } });
   s.reset({ state: Float64Array.of(-0.5, 0) });
   const clock = timed(new mod.PersimDynamics(def, model, { agent }, { modelId: id }));
-  const rs = new RandomShooting({ definition: def, dynamics: clock.dynamics }, { positionBonus: MOUNTAIN_CAR_BONUS }, 1);
+  const rs = new RandomShooting({ definition: def, dynamics: clock.dynamics }, { positionBonus: MOUNTAIN_CAR_BONUS, sharePrefixes }, 1);
   const m = paired(rs, clock, s, Float64Array.of(gravity), floor.once, decisions, 1);
   return {
-    row: { what: `random shooting 1000 x 50 x 5 members, PerSim MountainCar model \`${id}\` (test agent 4, gravity ${gravity})`, ...m, baselineName: 'same network FLOPs as plain matMuls' },
+    row: { what: `random shooting 1000 x 50 x 5 members, PerSim MountainCar model \`${id}\` (test agent 4, gravity ${gravity})${sharePrefixes ? '' : ', prefix sharing off'}`, ...m, baselineName: 'same network FLOPs as plain matMuls (1000 x 50 x 5 rows)' },
     floor: m.baseline,
     model: id,
   };
@@ -303,26 +308,29 @@ async function main(): Promise<void> {
     console.log(row(r).join(' | '));
   };
 
-  // Random shooting on the true MountainCar.
+  // Random shooting on the true MountainCar, with prefix sharing (the default) and without.
   const mc = makeDefinition('MountainCar-v0');
   const mcCtx = Float64Array.of(0.0025);
-  {
-    const s = new EnvSession({ definition: mc });
-    s.reset({ state: Float64Array.of(-0.5, 0) });
-    const clock = timed(s.dynamics);
-    const rs = new RandomShooting({ definition: mc, dynamics: clock.dynamics }, { positionBonus: MOUNTAIN_CAR_BONUS }, 1);
-    const m = paired(rs, clock, s, mcCtx, plainLoop(mc, mc.trueDynamics(), 1000, 50, Float64Array.of(-0.5, 0), mcCtx), DECISIONS);
-    log({ what: 'random shooting 1000 x 50, true MountainCar-v0', ...m, baselineName: 'plain loop, 1000 rows x 50 steps' });
-  }
-  // Random shooting with 5 members, each rolling out its own trajectory (members = copies of the true dynamics).
-  {
-    const s = new EnvSession({ definition: mc });
-    s.reset({ state: Float64Array.of(-0.5, 0) });
-    const ens = trueEnsemble(mc, 5);
-    const clock = timed(ens);
-    const rs = new RandomShooting({ definition: mc, dynamics: clock.dynamics }, { positionBonus: MOUNTAIN_CAR_BONUS }, 1);
-    const m = paired(rs, clock, s, mcCtx, plainLoop(mc, mc.trueDynamics(), 5000, 50, Float64Array.of(-0.5, 0), mcCtx), DECISIONS);
-    log({ what: 'random shooting 1000 x 50 x 5 members (per-member rollouts), stand-in ensemble of true MountainCar', ...m, baselineName: 'plain loop, 5000 rows x 50 steps' }, 'rs-members');
+  for (const sharePrefixes of [true, false]) {
+    const off = sharePrefixes ? '' : ', prefix sharing off';
+    {
+      const s = new EnvSession({ definition: mc });
+      s.reset({ state: Float64Array.of(-0.5, 0) });
+      const clock = timed(s.dynamics);
+      const rs = new RandomShooting({ definition: mc, dynamics: clock.dynamics }, { positionBonus: MOUNTAIN_CAR_BONUS, sharePrefixes }, 1);
+      const m = paired(rs, clock, s, mcCtx, plainLoop(mc, mc.trueDynamics(), 1000, 50, Float64Array.of(-0.5, 0), mcCtx), DECISIONS);
+      log({ what: `random shooting 1000 x 50, true MountainCar-v0${off}`, ...m, baselineName: 'plain loop, 1000 rows x 50 steps' });
+    }
+    // Random shooting with 5 members, each rolling out its own trajectory (members = copies of the true dynamics).
+    {
+      const s = new EnvSession({ definition: mc });
+      s.reset({ state: Float64Array.of(-0.5, 0) });
+      const ens = trueEnsemble(mc, 5);
+      const clock = timed(ens);
+      const rs = new RandomShooting({ definition: mc, dynamics: clock.dynamics }, { positionBonus: MOUNTAIN_CAR_BONUS, sharePrefixes }, 1);
+      const m = paired(rs, clock, s, mcCtx, plainLoop(mc, mc.trueDynamics(), 5000, 50, Float64Array.of(-0.5, 0), mcCtx), DECISIONS);
+      log({ what: `random shooting 1000 x 50 x 5 members (per-member rollouts), stand-in ensemble of true MountainCar${off}`, ...m, baselineName: 'plain loop, 5000 rows x 50 steps' }, sharePrefixes ? 'rs-members' : undefined);
+    }
   }
   // CEM on MountainCarContinuous.
   const mcc = makeDefinition('MountainCarContinuous-v0');
@@ -366,7 +374,11 @@ async function main(): Promise<void> {
     // The real thing where a trained model exists: PerSim behind the planner, paired with the matMul floor.
     const persim = await persimRow(Math.min(DECISIONS, 10), mcFloor);
     if (typeof persim === 'string') persimNotes.push(`PerSim + random shooting was not measured: ${persim}.`);
-    else log(persim.row);
+    else {
+      log(persim.row);
+      const unshared = await persimRow(Math.min(DECISIONS, 10), mcFloor, false);
+      if (typeof unshared !== 'string') log(unshared.row);
+    }
     const hcPersim = await persimCheetahRow(2);
     if (typeof hcPersim === 'string') persimNotes.push(`PerSim HalfCheetah + CEM was not measured: ${hcPersim}.`);
     else log(hcPersim);
@@ -395,7 +407,7 @@ async function main(): Promise<void> {
       + 'Baseline: the same number of imagined transitions stepped by a plain loop over the dynamics plus the env\'s reward and termination, no planner, run right after each decision so both see the same load; '
       + '"overhead" = planner / baseline - 1 (sampling, scoring, done-masking, per-member layout, elite refits).',
     '',
-    table(['decision', 'planner ms', 'of which in dynamics ms', 'baseline', 'baseline ms', 'overhead vs baseline', 'overhead vs in-dynamics time'], rows.map(row)),
+    table(['decision', 'rows stepped per decision', 'planner ms', 'of which in dynamics ms', 'baseline', 'baseline ms', 'overhead vs baseline', 'overhead vs in-dynamics time'], rows.map(row)),
     '',
     'Two overheads: against the plain loop (same number of transitions, but fixed actions and one start, so for physics',
     'the trajectories, and hence the contact work, differ from the planner\'s), and against the time the same decisions',
@@ -417,8 +429,9 @@ async function main(): Promise<void> {
     ...notes,
   ].join('\n');
   console.log(`\n${md}`);
-  const out = join(ROOT, 'docs/results/mpc-planning-bench.md');
-  mkdirSync(join(ROOT, 'docs/results'), { recursive: true });
+  const at = process.argv.indexOf('--out');
+  const out = at >= 0 ? process.argv[at + 1] : join(ROOT, 'docs/results/mpc-planning-bench.md');
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${md}\n`);
   console.log(`wrote ${out}`);
   process.exit(0);

@@ -14,7 +14,7 @@ export function stateFromObservationIdentity(obs: Float64Array, n: number, out: 
   out.set(obs.subarray(0, out.length));
 }
 
-/** Wraps a pure batched transition function as the environment's true dynamics. */
+/** Wraps a pure batched transition function (row by row, no generator draws) as the environment's true dynamics. */
 export function pureDynamics(step: (b: TransitionBatch) => void): Dynamics {
-  return { kind: 'true', info: { kind: 'true' }, step };
+  return { kind: 'true', info: { kind: 'true' }, step, rowDeterministic: true };
 }

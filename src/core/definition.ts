@@ -59,6 +59,13 @@ export interface Dynamics {
    * (src/planning/ensemble.ts); tests/planning/point-mass.ts has a two-member example.
    */
   stepMembers?(batch: TransitionBatch): void;
+  /**
+   * True when a row's next state is a fixed function of that row's state, action and context (and, in stepMembers, its
+   * member) alone: no generator draws, no state kept between calls, no dependence on the other rows. Rollouts then
+   * step each distinct (state, action) pair once, so sequences that share an action prefix from a shared start share
+   * those steps' work (src/planning/rollout.ts). Leave it unset when unsure: the result is the same, only slower.
+   */
+  readonly rowDeterministic?: boolean;
 }
 
 /** A drawing of one instance, for humans and dashboards. */

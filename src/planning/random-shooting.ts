@@ -22,6 +22,11 @@ export interface RandomShootingSettings {
   warmStart: boolean;
   /** PerSim's MountainCar bonus (null: none). */
   positionBonus: PositionBonus | null;
+  /**
+   * Step each distinct action prefix once where that cannot change the result (RolloutSpec.sharePrefixes): true by
+   * default; false only to measure what it saves.
+   */
+  sharePrefixes: boolean;
 }
 
 /** PerSim's settings. */
@@ -31,6 +36,7 @@ export const RANDOM_SHOOTING_DEFAULTS: Readonly<RandomShootingSettings> = Object
   perMember: true,
   warmStart: true,
   positionBonus: null,
+  sharePrefixes: true,
 });
 
 /** Seeded, deterministic random shooting over any action space with finite bounds (integers drawn for integer spaces). */
@@ -62,6 +68,11 @@ export class RandomShooting implements Planner {
 
   resetWarmStart(): void {
     this.previous = null;
+  }
+
+  /** Rows the dynamics actually stepped in the last decision (below transitionsPerDecision when prefixes were shared). */
+  get lastSteppedRows(): number {
+    return this.engine.lastSteppedRows;
   }
 
   get hasWarmStart(): boolean {
@@ -96,7 +107,7 @@ export class RandomShooting implements Planner {
     this.acc.begin(M * N, O, positionBonus, startValue);
     this.engine.run({
       definition: def, dynamics: this.target.dynamics, batch: N, horizon: H, start: state, actions, contexts: context,
-      perMember: this.settings.perMember, rng, trusted: true,
+      perMember: this.settings.perMember, rng, trusted: true, sharePrefixes: this.settings.sharePrefixes,
     }, this.acc.sink);
     this.acc.finish();
     const scores = new Float64Array(N);

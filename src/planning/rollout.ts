@@ -44,6 +44,12 @@ export interface RolloutSpec {
   keepObservations?: boolean;
   /** Skip the shape and bounds checks: for planners whose own samples are valid by construction. */
   trusted?: boolean;
+  /**
+   * Step every distinct (state, action) pair once while sequences share action prefixes (default true). It applies
+   * only where it cannot change a result: a row-deterministic dynamics (see Dynamics.rowDeterministic), one shared
+   * start and context, and an action space of integers. False forces one dynamics row per sequence (for comparisons).
+   */
+  sharePrefixes?: boolean;
 }
 
 /** What a rollout returns; the leading member axis has length 1 unless perMember was asked of an ensemble. */
@@ -86,6 +92,10 @@ export class RolloutEngine {
   private done = new Uint8Array(0);
   private rew = new Float64Array(0);
   private rngs: Rng[] = [];
+  private readonly prefixes = new PrefixClasses();
+  private uniq = { cur: new Float64Array(0), next: new Float64Array(0), actions: new Float64Array(0), ctx: new Float64Array(0) };
+  /** Distinct rows the dynamics stepped in the last run (members x sum over steps): the work sharing left to do. */
+  lastSteppedRows = 0;
 
   /** Rows a spec steps: batch, times the members when each member rolls out its own trajectory. */
   static rowsOf(spec: Pick<RolloutSpec, 'dynamics' | 'batch' | 'perMember'>): { members: number; rows: number } {
@@ -139,6 +149,13 @@ export class RolloutEngine {
     def.observe(cur, R, obs);
     const actions = spec.actions;
     let anyDone = false;
+    // Prefix sharing (see RolloutSpec.sharePrefixes): rows of one class have had the same start, context and actions so
+    // far, hence the same state; each step the dynamics sees one row per (class, action) pair and the result is copied
+    // to every row of the class. It stops once classes are nearly as many as sequences.
+    const codes = spec.sharePrefixes === false || !spec.dynamics.rowDeterministic || !sharedStart || !sharedCtx ? 0 : actionCodes(def);
+    let sharing = codes > 0 && B > 1;
+    if (sharing) this.prefixes.begin(B);
+    this.lastSteppedRows = 0;
     for (let t = 0; t < H; t++) {
       // Every member takes the same actions: gather the batch's once, then copy the block per member.
       if (A === 1) {
@@ -150,9 +167,17 @@ export class RolloutEngine {
         }
       }
       for (let m = 1; m < members; m++) stepActions.copyWithin(m * B * A, 0, B * A);
-      const batch = { n: R, states: cur, actions: stepActions, contexts: ctx, next, rngs };
-      if (useMembers) spec.dynamics.stepMembers!(batch);
-      else spec.dynamics.step(batch);
+      const classes = sharing ? this.prefixes.advance(stepActions, A, def.actionSpace.low, def.actionSpace.high, codes) : B;
+      if (sharing && classes <= SHARE_LIMIT * B) {
+        this.stepShared(spec, members, classes, useMembers, cur, stepActions, next, rngs);
+        this.lastSteppedRows += members * classes;
+      } else {
+        sharing = false;
+        const batch = { n: R, states: cur, actions: stepActions, contexts: ctx, next, rngs };
+        if (useMembers) spec.dynamics.stepMembers!(batch);
+        else spec.dynamics.step(batch);
+        this.lastSteppedRows += R;
+      }
       if (anyDone) {
         for (let r = 0; r < R; r++) {
           if (done[r]) for (let k = 0; k < S; k++) next[r * S + k] = cur[r * S + k];
@@ -178,6 +203,125 @@ export class RolloutEngine {
       obs = nextObs;
       nextObs = o;
     }
+  }
+
+  /**
+   * One step of `classes` distinct rows per member: row c of each member is the class's representative's state with
+   * the class's action; the results are copied to every sequence row of the class.
+   */
+  private stepShared(spec: RolloutSpec, members: number, classes: number, useMembers: boolean, cur: Float64Array, stepActions: Float64Array, next: Float64Array, rngs: Rng[]): void {
+    const def = spec.definition;
+    const B = spec.batch;
+    const S = def.stateSize;
+    const A = def.actionSpace.size;
+    const C = def.context.size;
+    const n = members * classes;
+    const u = this.uniq;
+    u.cur = grow(u.cur, n * S, (k) => new Float64Array(k));
+    u.next = grow(u.next, n * S, (k) => new Float64Array(k));
+    u.actions = grow(u.actions, n * A, (k) => new Float64Array(k));
+    u.ctx = grow(u.ctx, n * C, (k) => new Float64Array(k));
+    const states = u.cur.subarray(0, n * S);
+    const nextU = u.next.subarray(0, n * S);
+    const acts = u.actions.subarray(0, n * A);
+    const ctx = u.ctx.subarray(0, n * C);
+    const { rep, classOf } = this.prefixes;
+    for (let m = 0; m < members; m++) {
+      for (let c = 0; c < classes; c++) {
+        // The representative's state before this step: every row of its parent class holds the same one.
+        const from = (m * B + rep[c]) * S;
+        const to = (m * classes + c) * S;
+        for (let k = 0; k < S; k++) states[to + k] = cur[from + k];
+        for (let k = 0; k < A; k++) acts[(m * classes + c) * A + k] = stepActions[rep[c] * A + k];
+        for (let k = 0; k < C; k++) ctx[(m * classes + c) * C + k] = spec.contexts[k];
+      }
+    }
+    const batch = { n, states, actions: acts, contexts: ctx, next: nextU, rngs };
+    if (useMembers) spec.dynamics.stepMembers!(batch);
+    else spec.dynamics.step(batch);
+    for (let m = 0; m < members; m++) {
+      for (let b = 0; b < B; b++) {
+        const from = (m * classes + classOf[b]) * S;
+        const to = (m * B + b) * S;
+        for (let k = 0; k < S; k++) next[to + k] = nextU[from + k];
+      }
+    }
+  }
+}
+
+/** Above this share of distinct rows, sharing's copies cost more than the rows it saves. */
+const SHARE_LIMIT = 0.95;
+/** Largest (class, action) lookup table prefix sharing builds. */
+const MAX_TABLE = 1 << 22;
+
+/**
+ * The number of distinct actions of an integer action space (their mixed-radix codes are 0..codes-1), or 0 when the
+ * space is not integral or too large to index (then prefixes are not shared).
+ */
+function actionCodes(def: EnvDefinition): number {
+  const space = def.actionSpace;
+  if (!space.integral) return 0;
+  let codes = 1;
+  for (let k = 0; k < space.size; k++) {
+    const width = space.high[k] - space.low[k] + 1;
+    if (!Number.isFinite(width) || width < 1) return 0;
+    codes *= width;
+    if (codes > 1 << 16) return 0;
+  }
+  return codes;
+}
+
+/**
+ * Equivalence classes of sequences by action prefix: after each step, sequences that took the same action from the
+ * same class share a class. `rep[c]` is a sequence of class c (its first), `classOf[b]` the class of sequence b.
+ */
+class PrefixClasses {
+  classOf = new Int32Array(0);
+  rep = new Int32Array(0);
+  private count = 1;
+  private batch = 0;
+  private table = new Int32Array(0);
+
+  /** Every sequence starts in one class (the shared start). */
+  begin(batch: number): void {
+    if (this.classOf.length < batch) {
+      this.classOf = new Int32Array(batch);
+      this.rep = new Int32Array(batch);
+    }
+    this.classOf.fill(0, 0, batch);
+    this.count = 1;
+    this.batch = batch;
+  }
+
+  /** Splits the classes by this step's actions (rows 0..batch-1 of `actions`); returns the new number of classes. */
+  advance(actions: Float64Array, A: number, low: Float64Array, high: Float64Array, codes: number): number {
+    const size = this.count * codes;
+    // A table that large would cost more than sharing saves: report every sequence distinct, which ends sharing.
+    if (size > MAX_TABLE) return this.batch;
+    if (this.table.length < size) this.table = new Int32Array(size);
+    const table = this.table;
+    table.fill(-1, 0, size);
+    const { classOf, rep } = this;
+    let count = 0;
+    for (let b = 0; b < this.batch; b++) {
+      // The action's mixed-radix code, 0..codes-1.
+      let code = 0;
+      let radix = 1;
+      for (let k = 0; k < A; k++) {
+        code += (actions[b * A + k] - low[k]) * radix;
+        radix *= high[k] - low[k] + 1;
+      }
+      const key = classOf[b] * codes + code;
+      let c = table[key];
+      if (c < 0) {
+        c = count++;
+        table[key] = c;
+        rep[c] = b;
+      }
+      classOf[b] = c;
+    }
+    this.count = count;
+    return count;
   }
 }
 

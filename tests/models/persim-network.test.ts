@@ -89,14 +89,17 @@ describe('fast inference', () => {
   };
 
   it.each([
-    ['persim, discrete, raw', 'MountainCar-v0', 'persim', false],
-    ['persim, discrete, standardised', 'CartPole-v0', 'persim', true],
-    ['unpersonalized, discrete', 'MountainCar-v0', 'unpersonalized', false],
-    ['persim, continuous, standardised', 'MountainCarContinuous-v0', 'persim', true],
-    ['unpersonalized, continuous', 'MountainCarContinuous-v0', 'unpersonalized', true],
-  ] as const)('matches the training graph to float32 rounding (%s), per row and per member, for agent ids and codes', (_name, envId, kind, standardize) => {
+    ['persim, discrete, raw', 'MountainCar-v0', 'persim', false, [16, 8]],
+    ['persim, discrete, standardised', 'CartPole-v0', 'persim', true, [16, 8]],
+    ['persim, discrete, standardised, one-layer state encoder', 'MountainCar-v0', 'persim', true, []],
+    ['unpersonalized, discrete', 'MountainCar-v0', 'unpersonalized', false, [16, 8]],
+    ['unpersonalized, discrete, standardised', 'CartPole-v0', 'unpersonalized', true, [16]],
+    ['persim, continuous, standardised', 'MountainCarContinuous-v0', 'persim', true, [16, 8]],
+    ['persim, continuous, standardised, one-layer state encoder', 'MountainCarContinuous-v0', 'persim', true, []],
+    ['unpersonalized, continuous', 'MountainCarContinuous-v0', 'unpersonalized', true, [16, 8]],
+  ] as const)('matches the training graph to float32 rounding (%s), per row and per member, for agent ids and codes', (_name, envId, kind, standardize, stateHidden) => {
     const d = collectDataset({ envId, numAgents: 5, policy: 'random', seed: 2, includeTestAgents: false });
-    const net = trainPersim(d, defaultHyper(envId, { kind, standardize, epochs: 1, members: 3, batchSize: 256, stateHidden: [16, 8], actionHidden: [8, 8], seed: 5 })).network;
+    const net = trainPersim(d, defaultHyper(envId, { kind, standardize, epochs: 1, members: 3, batchSize: 256, stateHidden: [...stateHidden], actionHidden: [8, 8], seed: 5 })).network;
     const n = 40;
     const s = d.observations.slice(0, n * d.obsSize);
     const a = d.actions.slice(0, n * d.actionSize);
@@ -115,6 +118,18 @@ describe('fast inference', () => {
       const block = net.predictDeltasGraph(s.slice(m * k * d.obsSize, (m + 1) * k * d.obsSize), a.slice(m * k * A, (m + 1) * k * A), k, kind === 'persim' ? { agentIds: ids.slice(0, k) } : null);
       close(rows.slice(m * k * d.obsSize, (m + 1) * k * d.obsSize), block.slice(m * k * d.obsSize, (m + 1) * k * d.obsSize));
     }
+    // The planning case: one agent for every row (the folded layers), written into a caller's buffer that is reused.
+    const one = kind === 'persim' ? { agentIds: new Int32Array(k).fill(3) } : null;
+    const buffer = new Float32Array(3 * k * d.obsSize + 5).fill(Number.NaN);
+    for (let round = 0; round < 2; round++) {
+      const got = net.predictMemberRows(s.slice(0, 3 * k * d.obsSize), a.slice(0, 3 * k * A), k, one, buffer);
+      expect(got).toBe(buffer);
+      for (let m = 0; m < 3; m++) {
+        const block = net.predictDeltasGraph(s.slice(m * k * d.obsSize, (m + 1) * k * d.obsSize), a.slice(m * k * A, (m + 1) * k * A), k, one);
+        close(buffer.slice(m * k * d.obsSize, (m + 1) * k * d.obsSize), block.slice(m * k * d.obsSize, (m + 1) * k * d.obsSize));
+      }
+    }
+    expect(() => net.predictMemberRows(s.slice(0, 3 * k * d.obsSize), a.slice(0, 3 * k * A), k, one, new Float32Array(3))).toThrow(/out holds 3 numbers/);
     net.dispose();
   });
 

@@ -179,6 +179,25 @@ describe('random shooting on the true MountainCar-v0', () => {
       expect(v).toBeGreaterThanOrEqual(0);
     });
   }
+
+  it('decides exactly as without prefix sharing, decision after decision, while stepping fewer rows', () => {
+    const dyn = mc.trueDynamics();
+    const shared = new RandomShooting({ definition: mc, dynamics: dyn }, { positionBonus: MOUNTAIN_CAR_BONUS }, 8);
+    const plain = new RandomShooting({ definition: mc, dynamics: dyn }, { positionBonus: MOUNTAIN_CAR_BONUS, sharePrefixes: false }, 8);
+    const s = new EnvSession({ definition: mc, contexts: { gravity: 0.0025 } });
+    s.reset({ seed: 2 });
+    for (let t = 0; t < 15; t++) {
+      const a = shared.plan(s.currentStates(), Float64Array.of(0.0025));
+      const b = plain.plan(s.currentStates(), Float64Array.of(0.0025));
+      expect(Array.from(a.sequence)).toEqual(Array.from(b.sequence));
+      expect(a.score).toBe(b.score);
+      expect(a.predictedReturn).toBe(b.predictedReturn);
+      expect(plain.lastSteppedRows).toBe(1000 * 50);
+      // 3 actions: at most 1 + 3 + 9 + ... distinct rows over the first steps instead of 1000 each.
+      expect(shared.lastSteppedRows).toBeLessThan(1000 * 50 - 5000);
+      s.step(a.action);
+    }
+  });
 });
 
 describe('CEM (continuous point mass)', () => {

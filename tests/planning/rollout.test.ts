@@ -2,9 +2,13 @@
  * The batched rollout primitive against values derived independently: MountainCar's transition written out from
  * REFERENCE.md 1.1, the session stepping the same actions, and hand-computed trajectories of the fake ensemble.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeDefinition } from '../../envs/registry.js';
 import { TwinGymError } from '../../src/core/errors.js';
+import { Rng } from '../../src/core/rng.js';
+import { collectDataset } from '../../src/data/collect.js';
+import { ensureBackend } from '../../src/models/nn/index.js';
+import { defaultHyper, PersimDynamics, persimModelFromTraining, trainPersim } from '../../src/models/persim/index.js';
 import { EnvSession } from '../../src/core/session.js';
 import { rollout, RolloutEngine } from '../../src/planning/rollout.js';
 import { fakeEnsemble, pointMass } from './point-mass.js';
@@ -166,5 +170,70 @@ describe('rollout on a fake two-member ensemble', () => {
     const fresh = rollout(spec);
     expect(Array.from(again.rewards)).toEqual(Array.from(fresh.rewards));
     expect(Array.from(again.observations!)).toEqual(Array.from(fresh.observations!));
+  });
+});
+
+describe('prefix sharing', () => {
+  beforeAll(async () => {
+    await ensureBackend();
+  });
+
+  /** Distinct action prefixes of length 1..H among B sequences of horizon H: the rows a shared rollout must step. */
+  function distinctPrefixes(actions: Float64Array, B: number, H: number): number[] {
+    return Array.from({ length: H }, (_, t) => new Set(Array.from({ length: B }, (_, b) => Array.from(actions.subarray(b * H, b * H + t + 1)).join(','))).size);
+  }
+
+  it('steps each distinct prefix once on the true MountainCar and gives exactly the unshared result, terminations included', () => {
+    const B = 400;
+    const H = 30;
+    const rng = Rng.fromSeed(11);
+    const actions = Float64Array.from({ length: B * H }, () => rng.integer(0, 2));
+    // Close to the flag and moving right: many sequences terminate, and their frozen rows must stay right.
+    const spec = { definition: mc, dynamics: mc.trueDynamics(), batch: B, horizon: H, start: Float64Array.of(0.42, 0.03), actions, contexts: Float64Array.of(0.0025), keepStates: true };
+    const shared = new RolloutEngine();
+    const a = rollout(spec, shared);
+    const plain = new RolloutEngine();
+    const b = rollout({ ...spec, sharePrefixes: false }, plain);
+    expect(a.terminated.some((x) => x === 1)).toBe(true);
+    expect(a.terminated.some((x) => x === 0)).toBe(true);
+    expect(Array.from(a.observations!)).toEqual(Array.from(b.observations!));
+    expect(Array.from(a.states!)).toEqual(Array.from(b.states!));
+    expect(Array.from(a.rewards)).toEqual(Array.from(b.rewards));
+    expect(Array.from(a.terminated)).toEqual(Array.from(b.terminated));
+    expect(plain.lastSteppedRows).toBe(B * H);
+    // Sharing stops once distinct prefixes exceed 95% of the sequences; until then one row per prefix.
+    const counts = distinctPrefixes(actions, B, H);
+    const stop = counts.findIndex((c) => c > 0.95 * B);
+    const expected = counts.slice(0, stop).reduce((s, c) => s + c, 0) + (H - stop) * B;
+    expect(shared.lastSteppedRows).toBe(expected);
+    expect(shared.lastSteppedRows).toBeLessThan(0.9 * B * H);
+  });
+
+  it('is not used for per-sequence starts, and per member on a PerSim ensemble gives exactly the unshared result', () => {
+    const B = 64;
+    const H = 12;
+    const rng = Rng.fromSeed(5);
+    const actions = Float64Array.from({ length: B * H }, () => rng.integer(0, 2));
+    const starts = Float64Array.from({ length: 2 * B }, (_, i) => (i % 2 ? 0 : -0.5 + 0.001 * i));
+    const engine = new RolloutEngine();
+    rollout({ definition: mc, dynamics: mc.trueDynamics(), batch: B, horizon: H, start: starts, actions, contexts: Float64Array.of(0.0025) }, engine);
+    expect(engine.lastSteppedRows).toBe(B * H);
+
+    const data = collectDataset({ envId: 'MountainCar-v0', numAgents: 4, policy: 'random', seed: 3, includeTestAgents: false, maxSteps: 60 });
+    const r = trainPersim(data, defaultHyper('MountainCar-v0', { epochs: 2, members: 3, stateHidden: [16], seed: 2, standardize: true }));
+    const model = persimModelFromTraining(r.network, data, r.curve, r.seconds, 'wasm');
+    const dynamics = new PersimDynamics(mc, model, { agent: 1 });
+    expect(dynamics.rowDeterministic).toBe(true);
+    expect(new PersimDynamics(mc, model, { agent: 1 }, { mode: 'sample' }).rowDeterministic).toBe(false);
+    const spec = { definition: mc, dynamics, batch: B, horizon: H, start: Float64Array.of(-0.5, 0.001), actions, contexts: Float64Array.of(0.0025), perMember: true };
+    const shared = new RolloutEngine();
+    const a = rollout(spec, shared);
+    const b = rollout({ ...spec, sharePrefixes: false });
+    expect(a.members).toBe(3);
+    expect(Array.from(a.observations!)).toEqual(Array.from(b.observations!));
+    const counts = distinctPrefixes(actions, B, H);
+    const stop = counts.findIndex((c) => c > 0.95 * B);
+    expect(shared.lastSteppedRows).toBe(3 * (counts.slice(0, stop).reduce((s, c) => s + c, 0) + (H - stop) * B));
+    model.dispose();
   });
 });

@@ -31,10 +31,14 @@ export class PersimDynamics implements Dynamics {
   readonly info: Readonly<Record<string, string | number | boolean>>;
   /** Ensemble size, declared in mean mode only (see the module comment). */
   readonly members?: number;
+  /** Mean mode is row-deterministic (see Dynamics); sample mode draws a member per row. */
+  readonly rowDeterministic: boolean;
   private readonly mode: 'mean' | 'sample';
   private readonly O: number;
   /** The agent id repeated per row, kept between calls (a planner steps the same row count thousands of times). */
   private ids = new Int32Array(0);
+  /** The member rows' predicted deltas, reused across steps for the same reason. */
+  private deltas = new Float32Array(0);
 
   constructor(private readonly def: EnvDefinition, private readonly model: PersimModel, private readonly agent: PersimAgent, options: PersimDynamicsOptions = {}) {
     if (model.meta.env.id !== def.id) throw new Error(`model is for ${model.meta.env.id}, not ${def.id}`);
@@ -47,6 +51,7 @@ export class PersimDynamics implements Dynamics {
     if ('codes' in agent && agent.codes.length !== model.network.hyper.members * model.network.codeSize) throw new RangeError('agent codes have the wrong size for this model');
     this.mode = options.mode ?? 'mean';
     if (this.mode === 'mean') this.members = model.network.hyper.members;
+    this.rowDeterministic = this.mode === 'mean';
     this.kind = model.meta.kind;
     this.info = {
       kind: model.meta.kind,
@@ -99,7 +104,8 @@ export class PersimDynamics implements Dynamics {
       obs = new Float64Array(n * O);
       def.observe(states, n, obs);
     }
-    const deltas = net.predictMemberRows(obs, actions, k, net.codeSize === 0 ? null : this.who(k));
+    if (this.deltas.length !== n * O) this.deltas = new Float32Array(n * O);
+    const deltas = net.predictMemberRows(obs, actions, k, net.codeSize === 0 ? null : this.who(k), this.deltas);
     const nextObs = def.stateSize === O ? next : new Float64Array(n * O);
     const { low, high } = def.observationSpace;
     for (let i = 0; i < n; i++) {

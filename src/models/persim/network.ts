@@ -80,6 +80,7 @@ export class PersimNetwork {
   private norm: Standardization | null = null;
   private tables: InferenceTables | null = null;
   private readonly folded = new Map<string, FoldedLayer>();
+  private firstFolded: (FoldedLayer | undefined)[] = [];
   private foldVersion = -1;
 
   constructor(readonly shape: NetworkShape, readonly hyper: PersimHyper) {
@@ -125,6 +126,8 @@ export class PersimNetwork {
   /** Sets the standardisation (from the training data, or from a saved model). */
   setStandardization(norm: Standardization | null): void {
     this.norm = norm;
+    // Folded layers carry the standardisation in their weights.
+    this.clearFolded(this.params.version);
   }
 
   /** Member m's agent codes for one-hot agents [B, N] -> [B, codeSize]. */
@@ -189,7 +192,7 @@ export class PersimNetwork {
     const D = this.D;
     const out = new Float32Array(M * n * D);
     // Every member reads the same rows: upload them once.
-    const x = tf.tensor2d(this.standardizedStates(states, n), [n, D]);
+    const x = tf.tensor2d(this.inputRows(states, n), [n, D]);
     const a = this.continuousActions(actions, n);
     try {
       for (let m = 0; m < M; m++) this.predictMember(m, x, a, actions, n, agent, out, m * n * D);
@@ -197,33 +200,38 @@ export class PersimNetwork {
       x.dispose();
       a?.dispose();
     }
-    this.destandardize(out);
     return out;
   }
 
   /**
    * Member-major prediction: rows [m*k, (m+1)*k) are stepped by member m alone (planners give every member its own
-   * trajectory). Returns raw-unit deltas [M*k, D]. The agent is given as for predictDeltas, with k agent ids.
+   * trajectory). Returns raw-unit deltas [M*k, D], in `out` when given (a planner reuses one buffer for every step).
+   * The agent is given as for predictDeltas, with k agent ids.
    */
-  predictMemberRows(states: Float64Array, actions: Float64Array, k: number, agent: AgentSpec): Float32Array {
-    if (this.hyper.kind === 'unfactorized') return this.predictMemberRowsGraph(states, actions, k, agent);
+  predictMemberRows(states: Float64Array, actions: Float64Array, k: number, agent: AgentSpec, out?: Float32Array): Float32Array {
     const M = this.hyper.members;
     const D = this.D;
+    if (out && out.length < M * k * D) throw new RangeError(`out holds ${out.length} numbers; ${M * k * D} are needed`);
+    if (this.hyper.kind === 'unfactorized') {
+      const graph = this.predictMemberRowsGraph(states, actions, k, agent);
+      if (!out) return graph;
+      out.set(graph);
+      return out;
+    }
     const A = this.shape.discreteActions > 0 ? 1 : this.shape.actionSize;
-    const out = new Float32Array(M * k * D);
+    const result = out ?? new Float32Array(M * k * D);
     for (let m = 0; m < M; m++) {
       const memberActions = actions.subarray(m * k * A, (m + 1) * k * A);
-      const x = tf.tensor2d(this.standardizedStates(states.subarray(m * k * D, (m + 1) * k * D), k), [k, D]);
+      const x = tf.tensor2d(this.inputRows(states.subarray(m * k * D, (m + 1) * k * D), k), [k, D]);
       const a = this.continuousActions(memberActions, k);
       try {
-        this.predictMember(m, x, a, memberActions, k, agent, out, m * k * D);
+        this.predictMember(m, x, a, memberActions, k, agent, result, m * k * D);
       } finally {
         x.dispose();
         a?.dispose();
       }
     }
-    this.destandardize(out);
-    return out;
+    return result;
   }
 
   /**
@@ -233,8 +241,10 @@ export class PersimNetwork {
    * from tables read back once per weight version; with discrete actions and one agent the contraction is folded into
    * the last layer instead (foldedLastLayer). Per member and call that is one upload, L ops and one read-back, against
    * ~15 ops (one-hot builds, agent and action products, reshapes, the contraction) for the training graph.
+   * Standardisation (when the network uses it) is folded into the weights as well: the first layer takes raw states
+   * (see inputRows) and the folded last layer outputs raw deltas, so no pass over the rows converts units.
    * The result equals `forward` up to float32 rounding order (the contraction is summed in float64).
-   * Writes member m's standardised deltas for k rows into out[offset ..).
+   * Writes member m's raw-unit deltas for k rows into out[offset ..).
    */
   private predictMember(m: number, x: tf.Tensor2D, a: tf.Tensor2D | null, actions: Float64Array, k: number, agent: AgentSpec, out: Float32Array, offset: number): void {
     const D = this.D;
@@ -258,11 +268,13 @@ export class PersimNetwork {
         if (same) uShared = uTable.subarray(ids[0] * r, (ids[0] + 1) * r);
       }
     }
+    const first = this.foldedFirstLayer(m);
     if (nA > 0 && (uShared || !uTable)) {
       // Discrete actions and one agent (the planning case): w(a) * u is a small table over actions, so it folds into
       // the state encoder's last layer, which then outputs the D deltas of every action (nA * D columns instead of
       // D * r); each row keeps its own action's block.
-      const o = this.runMlp('state', this.stateLayers, m, x, this.foldedLastLayer(m, uShared));
+      const key = `${m}|${!uShared ? '-' : ids ? `#${ids[0]}` : Array.prototype.join.call(uShared, ',')}`;
+      const o = this.runMlp('state', this.stateLayers, m, x, first, this.foldedLastLayer(m, uShared, key));
       const width = nA * D;
       for (let i = 0; i < k; i++) {
         const act = actions[i];
@@ -272,7 +284,7 @@ export class PersimNetwork {
       }
       return;
     }
-    const v = this.runMlp('state', this.stateLayers, m, x);
+    const v = this.runMlp('state', this.stateLayers, m, x, first);
     const wCont = a ? this.runMlp('action', this.actionLayers, m, a) : null;
     const f = new Float64Array(r);
     for (let i = 0; i < k; i++) {
@@ -292,21 +304,25 @@ export class PersimNetwork {
       else for (let l = 0; l < r; l++) f[l] = wSrc[wAt + l];
       contract(v, i * DR, f, 0, D, r, out, offset + i * D);
     }
+    const norm = this.norm;
+    if (norm) {
+      for (let j = offset; j < offset + k * D; j += D) for (let d = 0; d < D; d++) out[j + d] = out[j + d] * norm.deltaStd[d] + norm.deltaMean[d];
+    }
   }
 
   /**
-   * Member m's MLP `name` applied to x with fused matMul + bias (+ ReLU) ops, read back as [rows, out]; `last`
-   * replaces the last layer's weights and bias.
+   * Member m's MLP `name` applied to x with fused matMul + bias (+ ReLU) ops, read back as [rows, out]; `first` and
+   * `last` (when given) replace the first and last layers' weights and bias.
    */
-  private runMlp(name: string, layers: number, m: number, x: tf.Tensor2D, last?: FoldedLayer): Float32Array {
+  private runMlp(name: string, layers: number, m: number, x: tf.Tensor2D, first?: FoldedLayer | null, last?: FoldedLayer): Float32Array {
     const p = this.params;
     let h = x;
     for (let l = 0; l < layers; l++) {
-      const override = last && l + 1 === layers;
+      const override = last && l + 1 === layers ? last : first && l === 0 ? first : null;
       const next = tf.fused.matMul({
         a: h,
-        b: override ? last.w : (p.get(`${name}.${l}.w`, m) as tf.Tensor2D),
-        bias: override ? last.b : p.get(`${name}.${l}.b`, m),
+        b: override ? override.w : (p.get(`${name}.${l}.w`, m) as tf.Tensor2D),
+        bias: override ? override.b : p.get(`${name}.${l}.b`, m),
         activation: l + 1 < layers ? 'relu' : 'linear',
       }) as tf.Tensor2D;
       if (h !== x) h.dispose();
@@ -344,11 +360,12 @@ export class PersimNetwork {
   /**
    * Member m's state-encoder last layer with the action and agent factors folded in: column a*D + d holds
    * sum_l W[:, d*r + l] w_l(a) u_l (u = 1 without an agent), so the layer outputs every action's deltas. Computed in
-   * float64 from the read-back weights and kept per member and agent (a few KB each, the most recent FOLD_CACHE).
+   * float64 from the read-back weights and kept per member and agent (a few KB each, the most recent FOLD_CACHE) under
+   * `key`, which names the member and the agent. With standardisation the column is scaled to raw units too (delta =
+   * y * deltaStd + deltaMean).
    */
-  private foldedLastLayer(m: number, u: ArrayLike<number> | null): FoldedLayer {
+  private foldedLastLayer(m: number, u: ArrayLike<number> | null, key: string): FoldedLayer {
     const r = this.r;
-    const key = `${m}|${u ? Array.prototype.join.call(u, ',') : '-'}`;
     const version = this.params.version;
     if (this.foldVersion !== version) this.clearFolded(version);
     const hit = this.folded.get(key);
@@ -371,17 +388,19 @@ export class PersimNetwork {
     const width = nA * D;
     const wOut = new Float32Array(H * width);
     const bOut = new Float32Array(width);
+    const norm = this.norm;
     for (let a = 0; a < nA; a++) {
       for (let d = 0; d < D; d++) {
         const col = a * D + d;
+        const scale = norm ? norm.deltaStd[d] : 1;
         let bs = 0;
         for (let l = 0; l < r; l++) bs += b[d * r + l] * F[a * r + l];
-        bOut[col] = bs;
+        bOut[col] = bs * scale + (norm ? norm.deltaMean[d] : 0);
         for (let h = 0; h < H; h++) {
           let sum = 0;
           const at = h * D * r + d * r;
           for (let l = 0; l < r; l++) sum += W[at + l] * F[a * r + l];
-          wOut[h * width + col] = sum;
+          wOut[h * width + col] = sum * scale;
         }
       }
     }
@@ -396,10 +415,54 @@ export class PersimNetwork {
     return layer;
   }
 
+  /**
+   * Member m's state-encoder first layer with the input standardisation folded in, so the fast path uploads raw
+   * states: W[d, j] / stateStd[d] and b[j] - sum_d stateMean[d] W[d, j] / stateStd[d], in float64, kept per weight
+   * version. Null without standardisation, and for a one-layer encoder (its only layer is the folded last layer,
+   * which then gets standardised inputs, see inputRows).
+   */
+  private foldedFirstLayer(m: number): FoldedLayer | null {
+    const norm = this.norm;
+    if (!norm || this.stateLayers < 2) return null;
+    const version = this.params.version;
+    if (this.foldVersion !== version) this.clearFolded(version);
+    const hit = this.firstFolded[m];
+    if (hit) return hit;
+    const W = this.params.get('state.0.w', m).dataSync() as Float32Array;
+    const b = this.params.get('state.0.b', m).dataSync() as Float32Array;
+    const D = this.D;
+    const H = b.length;
+    const wOut = new Float32Array(D * H);
+    const bOut = new Float32Array(H);
+    for (let j = 0; j < H; j++) {
+      let shift = b[j];
+      for (let d = 0; d < D; d++) {
+        const w = W[d * H + j] / norm.stateStd[d];
+        wOut[d * H + j] = w;
+        shift -= norm.stateMean[d] * w;
+      }
+      bOut[j] = shift;
+    }
+    const layer = { w: tf.tensor2d(wOut, [D, H]), b: tf.tensor1d(bOut) };
+    this.firstFolded[m] = layer;
+    return layer;
+  }
+
   private clearFolded(version: number): void {
     for (const e of this.folded.values()) tf.dispose([e.w, e.b]);
     this.folded.clear();
+    for (const e of this.firstFolded) if (e) tf.dispose([e.w, e.b]);
+    this.firstFolded = [];
     this.foldVersion = version;
+  }
+
+  /**
+   * n raw float64 rows as the fast path's float32 input: raw when the first layer carries the standardisation
+   * (foldedFirstLayer), standardised when the network uses standardisation otherwise.
+   */
+  private inputRows(states: Float64Array, n: number): Float32Array {
+    if (this.norm && this.stateLayers >= 2) return Float32Array.from(states.subarray(0, n * this.D));
+    return this.standardizedStates(states, n);
   }
 
   /** n raw float64 rows as float32, standardised when the network uses standardisation. */

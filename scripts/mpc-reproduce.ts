@@ -6,7 +6,8 @@
  *
  * Usage: node bin/run-ts.mjs scripts/mpc-reproduce.ts [--episodes 20] [--envs MountainCar-v0,CartPole-v0] [--seed 0]
  *        [--candidates 1000] [--horizon 50] [--bonus-mode peak|running] [--persim-episodes 0] [--models-dir models]
- *        [--cheetah-steps 0] [--out docs/results/mpc-rewards.md]
+ *        [--cheetah-steps 0] [--agents 1,2,3,4,5] [--out docs/results/mpc-rewards.md]
+ * --agents restricts the run to some test agents (1-based); the others' cells print "-" (for longer runs on a few).
  * --persim-episodes N > 0 adds PerSim + MPC rows: the same planner imagining with the registry's PerSim model of each
  * test agent (persim-mountaincar-random, persim-cartpole-random) on the first N starts of the true-env runs.
  * --cheetah-steps N > 0 also runs CEM (PerSim's settings) on the true HalfCheetah-v0 for the first N steps of one
@@ -246,6 +247,9 @@ async function main(): Promise<void> {
   const sections: string[] = [];
 
   const persimEpisodes = Number(arg('persim-episodes', '0'));
+  const only = new Set(arg('agents', '1,2,3,4,5').split(',').map(Number));
+  const skip = (a: number) => !only.has(a + 1);
+  const num = (x: number, digits: number, bold = false) => (Number.isNaN(x) ? '-' : bold ? `**${x.toFixed(digits)}**` : x.toFixed(digits));
   const registry = resolve(ROOT, arg('models-dir', 'models'));
   for (const exp of EXPERIMENTS.filter((e) => envs.includes(e.envId))) {
     const rows: Array<{ mean: number; std: number; steps: number; msPerDecision: number }> = [];
@@ -253,6 +257,10 @@ async function main(): Promise<void> {
     exp.agents.forEach((context, a) => {
       const rets: number[] = [];
       trueReturns.push(rets);
+      if (skip(a)) {
+        rows.push({ mean: NaN, std: NaN, steps: 0, msPerDecision: NaN });
+        return;
+      }
       let steps = 0;
       let ms = 0;
       for (let e = 0; e < episodes; e++) {
@@ -280,6 +288,10 @@ async function main(): Promise<void> {
         const gaps: string[] = [];
         const msPer: string[] = [];
         exp.agents.forEach((context, a) => {
+          if (skip(a)) {
+            for (const list of [cells, paired, gaps, msPer]) list.push('-');
+            return;
+          }
           const imagine = source.forAgent(a, context);
           const rets: number[] = [];
           const truth: number[] = [];
@@ -323,13 +335,13 @@ async function main(): Promise<void> {
       sep,
       `| paper: PerSim + MPC | ${exp.paperPersim.map(fmt).join(' | ')} |`,
       `| paper: true env + MPC | ${exp.paperTrue.map(fmt).join(' | ')} |`,
-      `| **ours: true env + MPC**, mean (std) | ${rows.map((r) => `**${r.mean.toFixed(1)}** (${r.std.toFixed(1)})`).join(' | ')} |`,
-      `| ours vs paper true env + MPC (higher is better) | ${within.map((w) => `${w > 0 ? '+' : ''}${w.toFixed(1)}%`).join(' | ')} |`,
+      `| **ours: true env + MPC**, mean (std) | ${rows.map((r) => (Number.isNaN(r.mean) ? '-' : `${num(r.mean, 1, true)} (${num(r.std, 1)})`)).join(' | ')} |`,
+      `| ours vs paper true env + MPC (higher is better) | ${within.map((w) => (Number.isNaN(w) ? '-' : `${w > 0 ? '+' : ''}${w.toFixed(1)}%`)).join(' | ')} |`,
       ...persimRows,
       '',
       persimNote,
       '',
-      `Decision time (in process, this machine): ${rows.map((r) => `${r.msPerDecision.toFixed(2)}`).join(', ')} ms per decision; ${rows.map((r) => r.steps).join(', ')} decisions in total per agent.`,
+      `Decision time (in process, this machine): ${rows.map((r) => num(r.msPerDecision, 2)).join(', ')} ms per decision; ${rows.map((r) => r.steps).join(', ')} decisions in total per agent.`,
       '',
     ].join('\n'));
   }

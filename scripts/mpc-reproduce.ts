@@ -325,7 +325,7 @@ async function main(): Promise<void> {
     const header = `| | ${exp.agents.map((c, a) => `agent ${a + 1} ${JSON.stringify(c).replace(/"/g, '')}`).join(' | ')} |`;
     const sep = `| --- | ${exp.agents.map(() => '---').join(' | ')} |`;
     // Rounded first, so a difference that prints as 0.0 never carries a sign.
-    const within = rows.map((r, a) => Math.round(((r.mean - exp.paperTrue[a]) / Math.abs(exp.paperTrue[a])) * 1000) / 10 || 0);
+    const within = rows.map((r, a) => (Number.isNaN(r.mean) ? NaN : Math.round(((r.mean - exp.paperTrue[a]) / Math.abs(exp.paperTrue[a])) * 1000) / 10 || 0));
     sections.push([
       `## ${exp.envId}`,
       '',

@@ -372,11 +372,11 @@ async function main(): Promise<void> {
     // iterations. Measured over one iteration (30 steps) and multiplied by 6 to keep the run short.
     const hcFloor = await matMulFloor([18, 512, 512, 512, 512, 270], 200, 5, 30);
     // The real thing where a trained model exists: PerSim behind the planner, paired with the matMul floor.
-    const persim = await persimRow(Math.min(DECISIONS, 10), mcFloor);
+    const persim = await persimRow(Math.min(DECISIONS, 20), mcFloor);
     if (typeof persim === 'string') persimNotes.push(`PerSim + random shooting was not measured: ${persim}.`);
     else {
       log(persim.row);
-      const unshared = await persimRow(Math.min(DECISIONS, 10), mcFloor, false);
+      const unshared = await persimRow(Math.min(DECISIONS, 20), mcFloor, false);
       if (typeof unshared !== 'string') log(unshared.row);
     }
     const hcPersim = await persimCheetahRow(2);

@@ -461,19 +461,16 @@ export class PersimNetwork {
    * (foldedFirstLayer), standardised when the network uses standardisation otherwise.
    */
   private inputRows(states: Float64Array, n: number): Float32Array {
-    if (this.norm && this.stateLayers >= 2) return Float32Array.from(states.subarray(0, n * this.D));
+    if (this.norm && this.stateLayers >= 2) return new Float32Array(states.subarray(0, n * this.D));
     return this.standardizedStates(states, n);
   }
 
   /** n raw float64 rows as float32, standardised when the network uses standardisation. */
   private standardizedStates(states: Float64Array, n: number): Float32Array {
     const D = this.D;
-    const s = new Float32Array(n * D);
     const norm = this.norm;
-    if (!norm) {
-      for (let j = 0; j < n * D; j++) s[j] = states[j];
-      return s;
-    }
+    if (!norm) return new Float32Array(states.subarray(0, n * D));
+    const s = new Float32Array(n * D);
     for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) s[i * D + d] = (states[i * D + d] - norm.stateMean[d]) / norm.stateStd[d];
     return s;
   }

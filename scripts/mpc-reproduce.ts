@@ -248,6 +248,7 @@ async function main(): Promise<void> {
 
   const persimEpisodes = Number(arg('persim-episodes', '0'));
   const only = new Set(arg('agents', '1,2,3,4,5').split(',').map(Number));
+  for (const a of only) if (!(Number.isInteger(a) && a >= 1 && a <= 5)) throw new Error(`--agents takes test agents 1-5, comma-separated; got ${arg('agents', '')}`);
   const skip = (a: number) => !only.has(a + 1);
   const num = (x: number, digits: number, bold = false) => (Number.isNaN(x) ? '-' : bold ? `**${x.toFixed(digits)}**` : x.toFixed(digits));
   const registry = resolve(ROOT, arg('models-dir', 'models'));

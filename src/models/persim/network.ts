@@ -304,10 +304,7 @@ export class PersimNetwork {
       else for (let l = 0; l < r; l++) f[l] = wSrc[wAt + l];
       contract(v, i * DR, f, 0, D, r, out, offset + i * D);
     }
-    const norm = this.norm;
-    if (norm) {
-      for (let j = offset; j < offset + k * D; j += D) for (let d = 0; d < D; d++) out[j + d] = out[j + d] * norm.deltaStd[d] + norm.deltaMean[d];
-    }
+    this.destandardize(out, offset, offset + k * D);
   }
 
   /**
@@ -423,7 +420,7 @@ export class PersimNetwork {
    */
   private foldedFirstLayer(m: number): FoldedLayer | null {
     const norm = this.norm;
-    if (!norm || this.stateLayers < 2) return null;
+    if (!norm || !this.foldsInput) return null;
     const version = this.params.version;
     if (this.foldVersion !== version) this.clearFolded(version);
     const hit = this.firstFolded[m];
@@ -461,7 +458,7 @@ export class PersimNetwork {
    * (foldedFirstLayer), standardised when the network uses standardisation otherwise.
    */
   private inputRows(states: Float64Array, n: number): Float32Array {
-    if (this.norm && this.stateLayers >= 2) return new Float32Array(states.subarray(0, n * this.D));
+    if (this.foldsInput) return new Float32Array(states.subarray(0, n * this.D));
     return this.standardizedStates(states, n);
   }
 
@@ -482,12 +479,17 @@ export class PersimNetwork {
     return tf.tensor2d(Float32Array.from(actions.subarray(0, n * A)), [n, A]);
   }
 
-  /** Standardised deltas back to raw units, in place. */
-  private destandardize(out: Float32Array): void {
+  /** Standardised deltas back to raw units, in place, for the rows in out[from, to) (default: all). */
+  private destandardize(out: Float32Array, from = 0, to = out.length): void {
     const norm = this.norm;
     if (!norm) return;
     const D = this.D;
-    for (let j = 0; j < out.length; j += D) for (let d = 0; d < D; d++) out[j + d] = out[j + d] * norm.deltaStd[d] + norm.deltaMean[d];
+    for (let j = from; j < to; j += D) for (let d = 0; d < D; d++) out[j + d] = out[j + d] * norm.deltaStd[d] + norm.deltaMean[d];
+  }
+
+  /** Whether the fast path folds the input standardisation into the state encoder's first layer (foldedFirstLayer). */
+  private get foldsInput(): boolean {
+    return this.norm !== null && this.stateLayers >= 2;
   }
 
   /** predictDeltas through the training graph (the unfactorized ablation, and the reference for tests). */

@@ -2,9 +2,10 @@
  * Personalisation of NEW agents (contexts not in the training data) for a registry model: the agent factor is fitted
  * from the first 10 / 50 / 200 transitions of the new system (pure-eps-20 behaviour by default, --policy random for the
  * training data's own behaviour; several short episodes concatenated), then the model is judged with the PerSim comparison protocol on that system, next to the model's own
- * trained test agents. Writes docs/results/persim-personalization-<model>.md. Usage:
+ * trained test agents. Writes docs/results/persim-personalization-<model>.md (-seed-<n> for seeds other than 0). Usage:
  *   node bin/run-ts.mjs scripts/persim-personalization.ts --model persim-mountaincar-random [--registry models]
  *        [--new-agents 5] [--sizes 10,50,200] [--episodes 100] [--seed 0] [--policy pure-eps-20] [--out docs/results]
+ *        [--space neighbours|free] [--neighbours 8] [--start best-trained|mean] [--steps 300] [--lr 0.1 or 0.01]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,10 +28,26 @@ const { values } = parseArgs({
     episodes: { type: 'string', default: '100' },
     seed: { type: 'string', default: '0' },
     policy: { type: 'string', default: 'pure-eps-20' },
+    start: { type: 'string', default: 'best-trained' },
+    steps: { type: 'string', default: '300' },
+    space: { type: 'string', default: 'neighbours' },
+    neighbours: { type: 'string', default: '8' },
+    lr: { type: 'string' },
+    weighting: { type: 'string', default: 'agreement' },
     out: { type: 'string', default: 'docs/results' },
   },
 });
 if (!values.model) throw new Error('--model <id> is required');
+if (values.start !== 'best-trained' && values.start !== 'mean') throw new Error('--start must be best-trained or mean');
+const start: 'best-trained' | 'mean' = values.start;
+const steps = Number(values.steps);
+if (!Number.isInteger(steps) || steps < 0) throw new Error('--steps must be a whole number >= 0');
+if (values.space !== 'free' && values.space !== 'neighbours') throw new Error('--space must be free or neighbours');
+const space: 'free' | 'neighbours' = values.space;
+const neighbours = Number(values.neighbours);
+if (values.weighting !== 'uniform' && values.weighting !== 'agreement') throw new Error('--weighting must be uniform or agreement');
+const weighting: 'uniform' | 'agreement' = values.weighting;
+const learningRate = values.lr === undefined ? undefined : Number(values.lr);
 const command = `node bin/run-ts.mjs scripts/persim-personalization.ts ${process.argv.slice(2).join(' ')}`;
 const model = await loadPersim(values.registry!, values.model);
 const envId = model.meta.env.id;
@@ -78,7 +95,7 @@ for (let k = 0; k < Number(values['new-agents']); k++) {
   const cells = [fmt(evaluatePersonalized(model, meanCodes(model.network), ctx, { episodes, seed: 2000 + k }).rmseMean)];
   for (const size of sizes) {
     const n = Math.min(size, pool.n);
-    const fitted = personalize(model.network, { n, observations: pool.observations.slice(0, n * O), actions: pool.actions.slice(0, n * A), nextObservations: pool.nextObservations.slice(0, n * O) });
+    const fitted = personalize(model.network, { n, observations: pool.observations.slice(0, n * O), actions: pool.actions.slice(0, n * A), nextObservations: pool.nextObservations.slice(0, n * O) }, { start, steps, space, neighbours, learningRate, weighting });
     const r = evaluatePersonalized(model, fitted.codes, ctx, { episodes, seed: 2000 + k });
     cells.push(`${fmt(r.rmseMean)} (${(r.rmseMean / trainedMean).toFixed(2)}x, ${(r.rmseMean / nearRmse).toFixed(2)}x)`);
     if (size === 50) summary.push((r.rmseMean / nearRmse).toFixed(2));
@@ -94,7 +111,7 @@ const md = [
   `Command: \`${command}\` (${new Date().toISOString()})`,
   '',
   `- Each new agent's context is drawn uniformly from the PerSim ranges, so it is not a training agent.`,
-  `- Its factor is fitted from the first N transitions of ${values.policy} episodes of that system, with the encoders frozen (Huber loss, 300 Adam steps, starting from the mean trained factor).`,
+  `- Its factor is fitted from the first N transitions of ${values.policy} episodes of that system, with the encoders frozen (Huber loss${weighting === 'agreement' ? ' with rows weighted by the members\' agreement' : ''}, ${steps} Adam steps${values.lr ? `, learning rate ${values.lr}` : ''}): ${space === 'neighbours' ? `a convex combination of the ${neighbours} trained factors that fit those transitions best (per member), only the mixing weights fitted` : `a free factor starting from ${start === 'mean' ? 'the mean trained factor' : 'the trained factor that fits those transitions best, per member'}`}.`,
   `- The column "no data" uses the mean trained factor.`,
   `- Protocol: ${episodes} episodes per agent, 10 steps on true states, then up to 50 steps open loop.`,
   '',
@@ -108,6 +125,8 @@ const md = [
   '',
 ].join('\n');
 await mkdir(values.out!, { recursive: true });
-await writeFile(join(values.out!, `persim-personalization-${values.model}.md`), md);
-console.log(`wrote ${join(values.out!, `persim-personalization-${values.model}.md`)}`);
+// Seed 0 keeps the historical file name; other seeds (other new agents) get their own file beside it.
+const file = join(values.out!, `persim-personalization-${values.model}${seed === 0 ? '' : `-seed-${seed}`}.md`);
+await writeFile(file, md);
+console.log(`wrote ${file}`);
 model.dispose();

@@ -8,12 +8,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { collectDataset } from '../../src/data/collect.js';
-import type { Dataset } from '../../src/data/dataset.js';
+import { selectAgents, type Dataset } from '../../src/data/dataset.js';
 import { makeDefinition } from '../../envs/registry.js';
 import { FORCE } from '../../envs/classic/mountain-car.js';
 import { EnvSession } from '../../src/core/session.js';
-import { ensureBackend } from '../../src/models/nn/index.js';
-import { PersimDynamics, defaultHyper, meanCodes, persimModelFromTraining, personalize, trainPersim, type PersimModel } from '../../src/models/persim/index.js';
+import { ensureBackend, tf } from '../../src/models/nn/index.js';
+import { PersimDynamics, agreementWeights, defaultHyper, meanCodes, persimModelFromTraining, personalize, trainPersim, type PersimModel } from '../../src/models/persim/index.js';
 
 let model: PersimModel;
 let train: Dataset;
@@ -112,6 +112,57 @@ describe('PerSim on MountainCar', () => {
     const trained = rmse(heldOut, rows(heldOut, () => 0), modelPredictor(heldOut, { agentIds: heldOut.agentIds }));
     expect(personalised).toBeLessThan(0.5 * average);
     expect(personalised).toBeLessThan(2 * trained);
+  });
+
+  it('personalises within the trained codes: one neighbour is a trained agent of the same gravity, never an excluded one', () => {
+    const M = model.network.hyper.members;
+    const N = train.numAgents;
+    const r = model.network.codeSize;
+    const codes = model.network.trainedCodes();
+    const gravities = Array.from({ length: N }, (_, a) => train.agentContexts[a]);
+    const span = Math.max(...gravities) - Math.min(...gravities);
+    // Which trained agent's code member m's fitted code is, exactly (a softmax over one code is that code).
+    const whose = (fitted: Float32Array, m: number): number => {
+      for (let a = 0; a < N; a++) {
+        if (Array.from({ length: r }, (_, k) => codes[(m * N + a) * r + k]).every((x, k) => x === fitted[m * r + k])) return a;
+      }
+      return -1;
+    };
+    for (const agent of [2, 7]) {
+      // Agent's held-out trajectory: the same system as its training trajectory, other transitions.
+      const own = selectAgents(heldOut, [agent]);
+      const fitted = personalize(model.network, own, { neighbours: 1 });
+      const excluded = personalize(model.network, own, { neighbours: 1, exclude: [agent] });
+      for (let m = 0; m < M; m++) {
+        const chosen = whose(fitted.codes, m);
+        expect(chosen).toBeGreaterThanOrEqual(0);
+        expect(Math.abs(gravities[chosen] - gravities[agent])).toBeLessThan(0.15 * span);
+        const other = whose(excluded.codes, m);
+        expect(other).toBeGreaterThanOrEqual(0);
+        expect(other).not.toBe(agent);
+      }
+    }
+  });
+
+  it('weighs personalisation rows by the members\' agreement: far outside the training states they count less', () => {
+    // 40 held-out rows, then 8 of them with velocities 10x beyond anything MountainCar allows (|v| <= 0.07): the
+    // frozen members extrapolate there, and differently.
+    const n = 40;
+    const far = 8;
+    const obs = new Float64Array(2 * (n + far));
+    obs.set(heldOut.observations.subarray(0, 2 * n));
+    for (let i = 0; i < far; i++) { obs[2 * (n + i)] = heldOut.observations[2 * i]; obs[2 * (n + i) + 1] = 0.7 * (i % 2 ? 1 : -1); }
+    const acts = Float64Array.from({ length: n + far }, (_, i) => heldOut.actions[i % n]);
+    const inp = model.network.inputs(obs, acts, n + far, null);
+    const inv = tf.ones([1, 2]) as tf.Tensor2D;
+    const w = agreementWeights(model.network, inp, inv, meanCodes(model.network));
+    const values = Array.from(w.dataSync());
+    tf.dispose([w, inv, inp.states, inp.actions]);
+    expect(values.reduce((a, b) => a + b, 0) / values.length).toBeCloseTo(1, 5);
+    expect(values.every((x) => x > 0)).toBe(true);
+    const inside = values.slice(0, n).reduce((a, b) => a + b, 0) / n;
+    const outside = values.slice(n).reduce((a, b) => a + b, 0) / far;
+    expect(outside).toBeLessThan(0.25 * inside);
   });
 
   it('serves as the dynamics of a session with the real spaces, reward, termination, seeding and contexts', () => {

@@ -63,6 +63,25 @@ describe('forward pass', () => {
     net.dispose();
   });
 
+  it('the agent-free basis times a code is the forward pass with that code (how personalisation ranks trained codes)', () => {
+    const net = new PersimNetwork({ obsSize: 2, actionSize: 1, discreteActions: 3, numAgents: 4 }, tiny({ stateHidden: [5] }));
+    const inp = net.inputs(Float64Array.of(-0.5, 0.01, 0.3, -0.02, -1.1, 0.05), Float64Array.of(0, 2, 1), 3, null);
+    const code = tf.tensor2d([[0.7, -1.3, 0.2]]);
+    for (let m = 0; m < 2; m++) {
+      const basis = net.agentFreeBasis(m, inp);
+      expect(basis.shape).toEqual([3 * 2, 3]);
+      const viaBasis = tf.matMul(basis, code, false, true);
+      const direct = net.forward(m, inp, code);
+      const a = viaBasis.dataSync();
+      const b = direct.dataSync();
+      for (let i = 0; i < 6; i++) expect(a[i]).toBeCloseTo(b[i], 5);
+      tf.dispose([basis, viaBasis, direct]);
+    }
+    tf.dispose([code, inp.states, inp.actions]);
+    const ablation = new PersimNetwork({ obsSize: 2, actionSize: 1, discreteActions: 3, numAgents: 4 }, tiny({ kind: 'unfactorized', stateHidden: [5] }));
+    expect(() => ablation.agentFreeBasis(0, ablation.inputs(Float64Array.of(0, 0), Float64Array.of(1), 1, null))).toThrow(/linear in its agent code/);
+  });
+
   it('the unpersonalized ablation ignores the agent; the unfactorized one depends on it', () => {
     const unp = trainPersim(small, tiny({ kind: 'unpersonalized' })).network;
     const unf = trainPersim(small, tiny({ kind: 'unfactorized' })).network;

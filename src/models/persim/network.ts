@@ -163,6 +163,22 @@ export class PersimNetwork {
     return tf.sum(tf.mul(v, tf.reshape(uw, [B, 1, this.r])), 2) as tf.Tensor2D;
   }
 
+  /**
+   * PerSim only: member m's prediction before the agent enters, [B * D, r] with row (b, d) = v[b, d, :] * w[b, :], so
+   * that the standardised deltas of any agent code u are this matrix times u. Scoring many candidate codes on the same
+   * rows is then one product instead of one network pass per code.
+   */
+  agentFreeBasis(m: number, inputs: BatchInputs): tf.Tensor2D {
+    if (this.hyper.kind !== 'persim') throw new Error('only the factorized PerSim model is linear in its agent code');
+    const p = this.params;
+    return tf.tidy(() => {
+      const B = inputs.states.shape[0];
+      const v = tf.reshape(mlp(p, 'state', this.stateLayers, m, inputs.states), [B, this.D, this.r]);
+      const w = mlp(p, 'action', this.actionLayers, m, inputs.actions);
+      return tf.reshape(tf.mul(v, tf.reshape(w, [B, 1, this.r])), [B * this.D, this.r]) as tf.Tensor2D;
+    });
+  }
+
   /** Builds batch inputs from raw float64 rows (states standardised here when the network uses standardisation). */
   inputs(states: Float64Array, actions: Float64Array, n: number, agentIds: Int32Array | null): BatchInputs {
     const D = this.D;

@@ -6,7 +6,8 @@
  *
  * Usage: node bin/run-ts.mjs scripts/mpc-reproduce.ts [--episodes 20] [--envs MountainCar-v0,CartPole-v0] [--seed 0]
  *        [--candidates 1000] [--horizon 50] [--bonus-mode peak|running] [--persim-episodes 0] [--models-dir models]
- *        [--cheetah-steps 0] [--agents 1,2,3,4,5] [--out docs/results/mpc-rewards.md]
+ *        [--cheetah-steps 0] [--agents 1,2,3,4,5] [--persim-models ENV=ID,...] [--out docs/results/mpc-rewards.md]
+ * --persim-models replaces an environment's PerSim model, e.g. CartPole-v0=persim-cartpole-random-std.
  * --agents restricts the run to some test agents (1-based); the others' cells print "-" (for longer runs on a few).
  * --persim-episodes N > 0 adds PerSim + MPC rows: the same planner imagining with the registry's PerSim model of each
  * test agent (persim-mountaincar-random, persim-cartpole-random) on the first N starts of the true-env runs.
@@ -252,6 +253,12 @@ async function main(): Promise<void> {
   const skip = (a: number) => !only.has(a + 1);
   const num = (x: number, digits: number, bold = false) => (Number.isNaN(x) ? '-' : bold ? `**${x.toFixed(digits)}**` : x.toFixed(digits));
   const registry = resolve(ROOT, arg('models-dir', 'models'));
+  const modelFor = new Map<string, string>();
+  for (const pair of arg('persim-models', '').split(',').filter(Boolean)) {
+    const [envId, id] = pair.split('=');
+    if (!id || !EXPERIMENTS.some((e) => e.envId === envId)) throw new Error(`--persim-models takes ENV=ID pairs for ${EXPERIMENTS.map((e) => e.envId).join(', ')}; got ${pair}`);
+    modelFor.set(envId, id);
+  }
   for (const exp of EXPERIMENTS.filter((e) => envs.includes(e.envId))) {
     const rows: Array<{ mean: number; std: number; steps: number; msPerDecision: number }> = [];
     const trueReturns: number[][] = [];
@@ -280,7 +287,7 @@ async function main(): Promise<void> {
     let persimRows: string[] = [`| ours: PerSim + MPC | ${exp.agents.map(() => 'pending').join(' | ')} |`];
     let persimNote = 'PerSim + MPC: not run (pass --persim-episodes N).';
     if (persimEpisodes > 0) {
-      const source = await loadPersimSource(registry, exp.persimModel, exp.envId);
+      const source = await loadPersimSource(registry, modelFor.get(exp.envId) ?? exp.persimModel, exp.envId);
       if (typeof source === 'string') {
         persimNote = `PerSim + MPC: pending, ${source}.`;
       } else {

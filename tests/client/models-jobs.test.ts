@@ -35,7 +35,7 @@ const rejection = (p: Promise<unknown>) => p.then(() => { throw new Error('expec
 describe('learned models', () => {
   it('lists models and makes a trained agent\'s simulator with its true context', async () => {
     const models = await client.listModels('CartPole-v0');
-    expect(models.map((m) => m.id)).toEqual(['persim-cartpole-random']);
+    expect(models.map((m) => m.id)).toEqual(['persim-cartpole-random', 'persim-cartpole-random-std']);
     expect(models[0]).toMatchObject({ env_id: 'CartPole-v0', members: 5, test_agents: [0, 1, 2, 3, 4] });
     // PerSim's CartPole test agent 3 (id 2): force_mag 18, length 0.5.
     const env = await client.make('CartPole-v0', { dynamics: { model: 'persim-cartpole-random', agent: 2 } });

@@ -26,6 +26,7 @@ import { RawClient, type Msg } from './raw-client.js';
 const MC = 'MountainCar-v0';
 const SHIPPED_MC = 'persim-mountaincar-random';
 const SHIPPED_CP = 'persim-cartpole-random';
+const SHIPPED_CP_STD = 'persim-cartpole-random-std';
 let server: RunningServer;
 let c: RawClient;
 let registry: string;
@@ -86,17 +87,17 @@ function asData(t: { obs: number[]; acts: number[]; next: number[] }): Personali
 describe('list_models', () => {
   it('lists the shipped models and the trained one, filtered by env', async () => {
     const all = (await c.ok({ op: 'list_models' })).models as Msg[];
-    expect(all.map((m) => m.id).sort()).toEqual([SHIPPED_CP, SHIPPED_MC, 'tiny-mc']);
+    expect(all.map((m) => m.id).sort()).toEqual([SHIPPED_CP, SHIPPED_CP_STD, SHIPPED_MC, 'tiny-mc']);
     const mc = all.find((m) => m.id === SHIPPED_MC)!;
     expect(mc).toMatchObject({ kind: 'persim', env_id: MC, env_options: {}, members: 5, agents: 100, test_agents: [0, 1, 2, 3, 4], context_names: ['gravity'] });
     expect(typeof mc.created).toBe('string');
     expect(mc.metadata.rank).toBe(3);
     const only = (await c.ok({ op: 'list_models', env_id: 'CartPole-v0' })).models as Msg[];
-    expect(only.map((m) => m.id)).toEqual([SHIPPED_CP]);
+    expect(only.map((m) => m.id)).toEqual([SHIPPED_CP, SHIPPED_CP_STD]);
     expect((await c.request({ op: 'list_models', env_id: 'Moon-v0' })).error.code).toBe('unknown_env');
     const envs = (await c.ok({ op: 'list_envs' })).envs as Msg[];
     expect(envs.find((e) => e.id === MC)!.dynamics).toEqual(['true', SHIPPED_MC, 'tiny-mc']);
-    expect(envs.find((e) => e.id === 'CartPole-v0')!.dynamics).toEqual(['true', SHIPPED_CP]);
+    expect(envs.find((e) => e.id === 'CartPole-v0')!.dynamics).toEqual(['true', SHIPPED_CP, SHIPPED_CP_STD]);
   });
 });
 
@@ -321,7 +322,7 @@ describe('CartPole and HTTP', () => {
     expect(traj.body.metadata.dynamics.personalized).toBe(true);
 
     const models = (await (await fetch(`${server.httpUrl}/v1/models?env_id=CartPole-v0`)).json()) as Msg;
-    expect(models.models.map((x: Msg) => x.id)).toEqual([SHIPPED_CP]);
+    expect(models.models.map((x: Msg) => x.id)).toEqual([SHIPPED_CP, SHIPPED_CP_STD]);
     const one = await fetch(`${server.httpUrl}/v1/models/${SHIPPED_MC}`);
     expect(((await one.json()) as Msg).env_id).toBe(MC);
     const none = await fetch(`${server.httpUrl}/v1/models/nope`);

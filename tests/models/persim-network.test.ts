@@ -15,7 +15,7 @@ import { TwinGymError } from '../../src/core/errors.js';
 import { ensureBackend, tf } from '../../src/models/nn/index.js';
 import { listModels } from '../../src/models/registry.js';
 import {
-  PersimDynamics, PersimModelStore, PersimNetwork, defaultHyper, loadPersim, persimModelFromTraining, savePersim, trainPersim,
+  PersimDynamics, PersimModelStore, PersimNetwork, defaultHyper, loadPersim, personalize, persimModelFromTraining, savePersim, trainPersim,
 } from '../../src/models/persim/index.js';
 
 beforeAll(async () => {
@@ -80,6 +80,22 @@ describe('forward pass', () => {
     tf.dispose([code, inp.states, inp.actions]);
     const ablation = new PersimNetwork({ obsSize: 2, actionSize: 1, discreteActions: 3, numAgents: 4 }, tiny({ kind: 'unfactorized', stateHidden: [5] }));
     expect(() => ablation.agentFreeBasis(0, ablation.inputs(Float64Array.of(0, 0), Float64Array.of(1), 1, null))).toThrow(/linear in its agent code/);
+  });
+
+  it('personalises the unfactorized ablation inside its trained codes too, and refuses to exclude every agent', () => {
+    const net = new PersimNetwork({ obsSize: 2, actionSize: 1, discreteActions: 3, numAgents: 4 }, tiny({ kind: 'unfactorized', stateHidden: [5] }));
+    const data = { n: 3, observations: Float64Array.of(-0.5, 0.01, 0.3, -0.02, -1.1, 0.05), actions: Float64Array.of(0, 2, 1), nextObservations: Float64Array.of(-0.49, 0.012, 0.28, -0.021, -1.05, 0.049) };
+    const fitted = personalize(net, data, { neighbours: 1, exclude: [1] });
+    const S = net.codeSize;
+    const all = net.trainedCodes();
+    for (let m = 0; m < 2; m++) {
+      const got = Array.from(fitted.codes.subarray(m * S, (m + 1) * S));
+      const match = [0, 1, 2, 3].filter((a) => got.every((x, k) => x === all[(m * 4 + a) * S + k]));
+      expect(match.length).toBe(1);
+      expect(match[0]).not.toBe(1);
+    }
+    expect(() => personalize(net, data, { exclude: [0, 1, 2, 3] })).toThrow(/no trained agent code/);
+    expect(() => personalize(net, data, { neighbours: 0 })).toThrow(/neighbours must be/);
   });
 
   it('the unpersonalized ablation ignores the agent; the unfactorized one depends on it', () => {

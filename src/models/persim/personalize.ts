@@ -40,14 +40,14 @@ export interface PersonalizeOptions {
   /** Huber threshold in scaled units (default 0.1). */
   huberDelta?: number;
   /**
-   * Where a free code's fit starts: 'best-trained' (default) takes, per member, the trained agent's code that fits the given
-   * transitions best; 'mean' the mean trained code.
+   * Where a free code's fit starts: 'best-trained' (default) takes, per member, the trained agent's code that fits the
+   * given transitions best; 'mean' the mean trained code.
    */
   start?: 'best-trained' | 'mean';
   /**
-   * What is fitted: 'neighbours' (default) keeps the code a convex combination of the
-   * `neighbours` trained codes that fit the transitions best (per member), the agent codes the model learned lying on
-   * a low-dimensional surface that a new system's code should lie on as well; 'free' moves the code anywhere.
+   * What is fitted: 'neighbours' (default) keeps the code a convex combination of the `neighbours` trained codes that
+   * fit the transitions best (per member), the agent codes the model learned lying on a low-dimensional surface that a
+   * new system's code should lie on as well; 'free' moves the code anywhere.
    */
   space?: 'free' | 'neighbours';
   /** How many trained codes span the 'neighbours' space (default 8). */
@@ -85,6 +85,10 @@ export function meanCodes(net: PersimNetwork): Float32Array {
 export function personalize(net: PersimNetwork, data: PersonalizationData, options: PersonalizeOptions = {}): Personalization {
   if (net.codeSize === 0) throw new Error('the unpersonalized ablation has no agent code to fit; it predicts the same for every agent');
   if (data.n < 1) throw new Error('personalisation needs at least one transition');
+  const K0 = options.neighbours ?? 8;
+  if (!(Number.isInteger(K0) && K0 >= 1)) throw new RangeError(`neighbours must be a whole number >= 1, got ${K0}`);
+  const left = net.shape.numAgents - new Set((options.exclude ?? []).filter((a) => a >= 0 && a < net.shape.numAgents)).size;
+  if (left < 1) throw new RangeError('exclude leaves no trained agent code to start from');
   const M = net.hyper.members;
   const S = net.codeSize;
   const D = net.D;
@@ -123,16 +127,18 @@ export function personalize(net: PersimNetwork, data: PersonalizationData, optio
     const h = tf.add(tf.mul(tf.square(q), 0.5), tf.mul(tf.sub(r, q), hd));
     return rowWeights ? tf.mul(h, tf.reshape(rowWeights, r.rank === 3 ? [data.n, 1, 1] : [data.n, 1])) : h;
   };
-  const K = Math.min(options.neighbours ?? 8, net.shape.numAgents - (options.exclude?.length ?? 0));
-  const ranked = space === 'neighbours' || (options.start ?? 'best-trained') === 'best-trained' ? rankTrainedCodes(net, inp, y, inv, huber, options.exclude ?? []) : null;
-  if (ranked && (options.start ?? 'best-trained') === 'best-trained') {
-    for (let m = 0; m < M; m++) start.set(ranked.codes.subarray((m * net.shape.numAgents + ranked.order[m][0]) * S, (m * net.shape.numAgents + ranked.order[m][0] + 1) * S), m * S);
-  }
+  const fromBest = (options.start ?? 'best-trained') === 'best-trained';
+  const ranked = space === 'neighbours' || fromBest ? rankTrainedCodes(net, inp, y, inv, huber, options.exclude ?? []) : null;
+  // Member m's code of trained agent a.
+  const N = net.shape.numAgents;
+  const trained = (m: number, a: number): Float32Array => ranked!.codes.subarray((m * N + a) * S, (m * N + a + 1) * S);
+  if (ranked && fromBest) for (let m = 0; m < M; m++) start.set(trained(m, ranked.order[m][0]), m * S);
   // Neighbour space: code_m = softmax(theta_m) x C_m, C_m the member's K best trained codes; theta starts at 0.
+  const K = Math.min(options.neighbours ?? 8, ranked ? ranked.order[0].length : 0);
   const bases = space === 'neighbours' && ranked
     ? ranked.order.map((idx, m) => {
       const c = new Float32Array(K * S);
-      for (let k = 0; k < K; k++) c.set(ranked.codes.subarray((m * net.shape.numAgents + idx[k]) * S, (m * net.shape.numAgents + idx[k] + 1) * S), k * S);
+      for (let k = 0; k < K; k++) c.set(trained(m, idx[k]), k * S);
       return tf.tensor2d(c, [K, S]);
     })
     : null;

@@ -135,16 +135,17 @@ export class RolloutEngine {
     const done = this.done.subarray(0, R);
     const rew = this.rew.subarray(0, R);
     const rng = spec.rng ?? Rng.fromSeed(0);
-    if (this.rngs.length !== R || this.rngs[0] !== rng) this.rngs = new Array<Rng>(R).fill(rng);
+    // Planners pass a fresh generator per decision: refill the row table in place rather than reallocating it.
+    if (this.rngs.length !== R) this.rngs = new Array<Rng>(R).fill(rng);
+    else if (this.rngs[0] !== rng) this.rngs.fill(rng);
     const rngs = this.rngs;
 
     const sharedStart = spec.start.length === S;
     const sharedCtx = spec.contexts.length === C;
-    for (let r = 0; r < R; r++) {
-      const b = r % B;
-      cur.set(sharedStart ? spec.start : spec.start.subarray(b * S, (b + 1) * S), r * S);
-      ctx.set(sharedCtx ? spec.contexts : spec.contexts.subarray(b * C, (b + 1) * C), r * C);
-    }
+    if (sharedStart) tile(cur, spec.start, R);
+    else for (let m = 0; m < members; m++) cur.set(spec.start.subarray(0, B * S), m * B * S);
+    if (sharedCtx) tile(ctx, spec.contexts, R);
+    else for (let m = 0; m < members; m++) ctx.set(spec.contexts.subarray(0, B * C), m * B * C);
     done.fill(0);
     def.observe(cur, R, obs);
     const actions = spec.actions;
@@ -247,6 +248,15 @@ export class RolloutEngine {
       }
     }
   }
+}
+
+/** Fills `out` with `rows` copies of `row`, doubling the filled part each copy (log2(rows) copies, not rows). */
+function tile(out: Float64Array, row: Float64Array, rows: number): void {
+  const w = row.length;
+  const total = rows * w;
+  if (total === 0) return;
+  out.set(row, 0);
+  for (let filled = w; filled < total; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, total - filled));
 }
 
 /** Above this share of distinct rows, sharing's copies cost more than the rows it saves. */

@@ -108,7 +108,8 @@ const frameValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.string(),
     fc.uint8Array({ maxLength: 12 }),
   ),
-  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('node'), { maxKeys: 4 })),
+  // "__proto__" keys are renamed on decode (tested below), so they cannot round-trip to the same bytes.
+  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('node'), { maxKeys: 4 })),
 })).node;
 
 describe('JSON meaning ($bin / $float)', () => {
@@ -121,6 +122,16 @@ describe('JSON meaning ($bin / $float)', () => {
       expect(sameMeaning(parsed, meaning)).toBe(true);
       expect(toHex(encodeFrame(fromVectorJson(parsed)))).toBe(toHex(bytes));
     }), { numRuns: 400 });
+  });
+
+  it('never lets a frame reach a prototype: a "__proto__" key decodes as "__proto_" (protocol/SPEC.md 2.2)', () => {
+    // {"__proto__": {"polluted": true}} written by hand: fixmap 1, fixstr 9, fixmap 1, fixstr 8, true.
+    const bytes = Uint8Array.from([0x81, 0xa9, ...new TextEncoder().encode('__proto__'), 0x81, 0xa8, ...new TextEncoder().encode('polluted'), 0xc3]);
+    const value = decodeFrame(bytes) as Record<string, unknown>;
+    expect(Object.keys(value)).toEqual(['__proto_']);
+    expect(value.__proto_).toEqual({ polluted: true });
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('writes bytes as {$bin: hex} and non-finite floats as {$float}', () => {

@@ -234,9 +234,9 @@ export class RolloutEngine {
         const to = (m * classes + c) * S;
         for (let k = 0; k < S; k++) states[to + k] = cur[from + k];
         for (let k = 0; k < A; k++) acts[(m * classes + c) * A + k] = stepActions[rep[c] * A + k];
-        for (let k = 0; k < C; k++) ctx[(m * classes + c) * C + k] = spec.contexts[k];
       }
     }
+    tile(ctx, spec.contexts, n);
     const batch = { n, states, actions: acts, contexts: ctx, next: nextU, rngs };
     if (useMembers) spec.dynamics.stepMembers!(batch);
     else spec.dynamics.step(batch);

@@ -156,9 +156,8 @@ export class PersimNetwork {
       return mlp(p, 'net.rest', this.restLayers, m, h);
     }
     const B = inputs.states.shape[0];
-    const v = tf.reshape(mlp(p, 'state', this.stateLayers, m, inputs.states), [B, this.D, this.r]);
-    let uw = mlp(p, 'action', this.actionLayers, m, inputs.actions);
-    if (kind === 'persim') uw = tf.mul(uw, code()) as tf.Tensor2D;
+    const { v, w } = this.factors(m, inputs);
+    const uw = kind === 'persim' ? tf.mul(w, code()) : w;
     // delta_d = sum_l v[b, d, l] * (u w)[b, l]
     return tf.sum(tf.mul(v, tf.reshape(uw, [B, 1, this.r])), 2) as tf.Tensor2D;
   }
@@ -170,13 +169,18 @@ export class PersimNetwork {
    */
   agentFreeBasis(m: number, inputs: BatchInputs): tf.Tensor2D {
     if (this.hyper.kind !== 'persim') throw new Error('only the factorized PerSim model is linear in its agent code');
-    const p = this.params;
     return tf.tidy(() => {
       const B = inputs.states.shape[0];
-      const v = tf.reshape(mlp(p, 'state', this.stateLayers, m, inputs.states), [B, this.D, this.r]);
-      const w = mlp(p, 'action', this.actionLayers, m, inputs.actions);
+      const { v, w } = this.factors(m, inputs);
       return tf.reshape(tf.mul(v, tf.reshape(w, [B, 1, this.r])), [B * this.D, this.r]) as tf.Tensor2D;
     });
+  }
+
+  /** Member m's state factors v [B, D, r] and action factors w [B, r] (the factorized kinds). */
+  private factors(m: number, inputs: BatchInputs): { v: tf.Tensor3D; w: tf.Tensor2D } {
+    const B = inputs.states.shape[0];
+    const v = tf.reshape(mlp(this.params, 'state', this.stateLayers, m, inputs.states), [B, this.D, this.r]) as tf.Tensor3D;
+    return { v, w: mlp(this.params, 'action', this.actionLayers, m, inputs.actions) };
   }
 
   /** Builds batch inputs from raw float64 rows (states standardised here when the network uses standardisation). */

@@ -217,6 +217,7 @@ function rankTrainedCodes(
   const D = net.D;
   const n = y.shape[0];
   const all = net.trainedCodes();
+  const skip = new Set(exclude);
   const order: number[][] = [];
   for (let m = 0; m < M; m++) {
     const candidates = all.subarray(m * N * S, (m + 1) * N * S);
@@ -236,7 +237,6 @@ function rankTrainedCodes(
     });
     const l = losses.dataSync();
     losses.dispose();
-    const skip = new Set(exclude);
     order.push(Array.from({ length: N }, (_, a) => a).filter((a) => !skip.has(a)).sort((a, b) => l[a] - l[b] || a - b));
   }
   return { codes: all, order };

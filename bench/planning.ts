@@ -205,7 +205,7 @@ async function persimRow(decisions: number, floor: { once: () => number } | null
   s.reset({ state: Float64Array.of(-0.5, 0) });
   const clock = timed(new mod.PersimDynamics(def, model, { agent }, { modelId: id }));
   const rs = new RandomShooting({ definition: def, dynamics: clock.dynamics }, { positionBonus: MOUNTAIN_CAR_BONUS, sharePrefixes }, 1);
-  const m = paired(rs, clock, s, Float64Array.of(gravity), floor.once, decisions, 1);
+  const m = paired(rs, clock, s, Float64Array.of(gravity), floor.once, decisions);
   return {
     row: { what: `random shooting 1000 x 50 x 5 members, PerSim MountainCar model \`${id}\` (test agent 4, gravity ${gravity})${sharePrefixes ? '' : ', prefix sharing off'}`, ...m, baselineName: 'same network FLOPs as plain matMuls (1000 x 50 x 5 rows)' },
     floor: m.baseline,
@@ -372,11 +372,11 @@ async function main(): Promise<void> {
     // iterations. Measured over one iteration (30 steps) and multiplied by 6 to keep the run short.
     const hcFloor = await matMulFloor([18, 512, 512, 512, 512, 270], 200, 5, 30);
     // The real thing where a trained model exists: PerSim behind the planner, paired with the matMul floor.
-    const persim = await persimRow(Math.min(DECISIONS, 20), mcFloor);
+    const persim = await persimRow(DECISIONS, mcFloor);
     if (typeof persim === 'string') persimNotes.push(`PerSim + random shooting was not measured: ${persim}.`);
     else {
       log(persim.row);
-      const unshared = await persimRow(Math.min(DECISIONS, 20), mcFloor, false);
+      const unshared = await persimRow(DECISIONS, mcFloor, false);
       if (typeof unshared !== 'string') log(unshared.row);
     }
     const hcPersim = await persimCheetahRow(2);
@@ -428,6 +428,12 @@ async function main(): Promise<void> {
     'Why 2-D calls per member rather than one 3-D batched tf.matMul over the members: on the wasm backend the batched',
     'form is not the fast path (measured in session 6 for the MountainCar network, 50 steps x 5 members x 1000 rows:',
     '748 ms batched against 55 ms in per-member 2-D calls), so the per-member form is the cheapest plain floor.',
+    'PerSim\'s own fast path calls the backend\'s fused matMul + bias + ReLU kernel directly on operands kept in its',
+    '[1, rows, in] shape (src/models/nn/matmul.ts, fusedDense3d): tf.fused.matMul\'s wrapper reshapes both operands and',
+    'the result, five engine ops per layer, which cost 3.3 ms of a 56 ms decision (session 7; bit-identical results).',
+    'On this shared machine a row occasionally runs a whole phase about 2x slower (seen on the planner side and on the',
+    'floor side, never both; 3 of about 15 runs in session 7): compare a row against its own paired floor, and rerun',
+    'when one side is out of family.',
     '',
     '| network work per decision | TF.js backend | ms | the planner\'s own time (decision minus time in the dynamics, table above) as a share of it |',
     '| --- | --- | --- | --- |',

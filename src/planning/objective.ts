@@ -50,7 +50,9 @@ export class ReturnAccumulator {
   ret = new Float64Array(0);
   private maxPos = new Float64Array(0);
   private doneBefore = new Uint8Array(0);
-  private alive = new Float64Array(0);
+  /** Steps a row counted, set when it terminates (rows still running at the end counted every step). */
+  private doneAt = new Float64Array(0);
+  private steps = 0;
   private rows = 0;
   private obsSize = 1;
   private bonus: PositionBonus | null = null;
@@ -62,7 +64,7 @@ export class ReturnAccumulator {
       this.ret = new Float64Array(rows);
       this.maxPos = new Float64Array(rows);
       this.doneBefore = new Uint8Array(rows);
-      this.alive = new Float64Array(rows);
+      this.doneAt = new Float64Array(rows);
     }
     this.rows = rows;
     this.obsSize = obsSize;
@@ -71,38 +73,48 @@ export class ReturnAccumulator {
     this.ret.fill(0, 0, rows);
     this.maxPos.fill(startValue, 0, rows);
     this.doneBefore.fill(0, 0, rows);
-    this.alive.fill(0, 0, rows);
+    this.steps = 0;
   }
 
-  /** The sink to hand RolloutEngine.run. Fields are read into locals once per step: this loop runs rows x horizon times. */
-  readonly sink: StepSink = (_t, nextObs, _states, rewards, terminated) => {
+  /**
+   * The sink to hand RolloutEngine.run. Fields are read into locals once per step: this loop runs rows x horizon times.
+   * Without a running bonus a row's score is its return until finish() adds the peak bonus, so only the return is
+   * summed per step.
+   */
+  readonly sink: StepSink = (t, nextObs, _states, rewards, terminated) => {
     const R = this.rows;
     const O = this.obsSize;
-    const { score, ret, maxPos, doneBefore, alive, bonus } = this;
+    const { score, ret, maxPos, doneBefore, doneAt, bonus } = this;
     const index = bonus ? bonus.index : 0;
     const running = bonus !== null && bonus.mode === 'running';
     const weight = bonus ? bonus.weight : 0;
+    this.steps = t + 1;
     for (let r = 0; r < R; r++) {
       if (doneBefore[r]) continue;
       const rew = rewards[r];
       ret[r] += rew;
-      let s = rew;
       if (bonus) {
         const x = nextObs[r * O + index];
         if (x > maxPos[r]) maxPos[r] = x;
-        if (running) s += weight * maxPos[r];
+        if (running) score[r] += rew + weight * maxPos[r];
       }
-      alive[r] += 1;
-      score[r] += s;
-      if (terminated[r]) doneBefore[r] = 1;
+      if (terminated[r]) {
+        doneBefore[r] = 1;
+        doneAt[r] = t + 1;
+      }
     }
   };
 
   /** Completes the scores once the rollout has ended (the peak bonus needs the whole rollout). */
   finish(): void {
     const bonus = this.bonus;
-    if (!bonus || bonus.mode === 'running') return;
-    for (let r = 0; r < this.rows; r++) this.score[r] += bonus.weight * this.maxPos[r] * this.alive[r];
+    if (bonus && bonus.mode === 'running') return;
+    const { score, ret, maxPos, doneBefore, doneAt } = this;
+    for (let r = 0; r < this.rows; r++) {
+      score[r] = ret[r];
+      // Steps counted: up to and including the terminating one.
+      if (bonus) score[r] += bonus.weight * maxPos[r] * (doneBefore[r] ? doneAt[r] : this.steps);
+    }
   }
 
   /**

@@ -168,6 +168,43 @@ describe('fast inference', () => {
     net.dispose();
   });
 
+  it.each([
+    ['persim, discrete, one agent (folded)', 'MountainCar-v0', 'persim', false, true],
+    ['persim, discrete, one agent (folded), standardised', 'CartPole-v0', 'persim', true, true],
+    ['persim, discrete, several agents', 'MountainCar-v0', 'persim', false, false],
+    ['persim, continuous', 'MountainCarContinuous-v0', 'persim', true, true],
+    ['unfactorized, discrete', 'MountainCar-v0', 'unfactorized', false, true],
+  ] as const)('predictMemberNext is predictMemberRows added to the states and clipped, exactly (%s)', (_name, envId, kind, standardize, oneAgent) => {
+    const d = collectDataset({ envId, numAgents: 5, policy: 'random', seed: 4, includeTestAgents: false });
+    const net = trainPersim(d, defaultHyper(envId, { kind, standardize, epochs: 1, members: 3, batchSize: 256, stateHidden: [16, 8], actionHidden: [8], seed: 6 })).network;
+    const D = d.obsSize;
+    const k = 12;
+    const s = d.observations.slice(0, 3 * k * D);
+    const a = d.actions.slice(0, 3 * k * d.actionSize);
+    const who = { agentIds: oneAgent ? new Int32Array(k).fill(2) : Int32Array.from({ length: k }, (_, i) => i % 5) };
+    const deltas = net.predictMemberRows(s, a, k, who);
+    // Bounds through the middle of the predicted next states, so some rows clip on each side.
+    const low = Array.from({ length: D }, (_, j) => { const v = Array.from({ length: 3 * k }, (_, i) => s[i * D + j] + deltas[i * D + j]).sort((x, y) => x - y); return v[Math.floor(v.length / 4)]; });
+    const high = Array.from({ length: D }, (_, j) => { const v = Array.from({ length: 3 * k }, (_, i) => s[i * D + j] + deltas[i * D + j]).sort((x, y) => x - y); return v[Math.floor((3 * v.length) / 4)]; });
+    const next = new Float64Array(3 * k * D + 3).fill(Number.NaN);
+    for (let round = 0; round < 2; round++) {
+      net.predictMemberNext(s, a, k, who, { next, low, high });
+      let clippedLow = 0;
+      let clippedHigh = 0;
+      for (let j = 0; j < 3 * k * D; j++) {
+        const want = Math.min(Math.max(s[j] + deltas[j], low[j % D]), high[j % D]);
+        expect(next[j]).toBe(want);
+        if (want === low[j % D]) clippedLow++;
+        if (want === high[j % D]) clippedHigh++;
+      }
+      expect(clippedLow).toBeGreaterThan(0);
+      expect(clippedHigh).toBeGreaterThan(0);
+      expect(Number.isNaN(next[3 * k * D])).toBe(true);
+    }
+    expect(() => net.predictMemberNext(s, a, k, who, { next: new Float64Array(4), low, high })).toThrow(/next holds 4 numbers/);
+    net.dispose();
+  });
+
   it('rebuilds its read-back tables when the weights change (import, training steps)', () => {
     const a = trainPersim(small, tiny({ seed: 1 })).network;
     const b = trainPersim(small, tiny({ seed: 2 })).network;

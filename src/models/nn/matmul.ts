@@ -33,3 +33,17 @@ export function setExplicitTransposeGrad(on: boolean): void {
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return (useExplicit ? explicit(a, b) : tf.matMul(a, b)) as tf.Tensor2D;
 }
+
+/** Activations the fused dense kernel applies in place. */
+export type FusedActivation = 'linear' | 'relu';
+
+/**
+ * One inference-only dense layer, act(a W + bias), as a direct call of the backend's fused matMul kernel on operands
+ * already shaped [1, rows, in] and [1, in, out] (the shape the kernel works on). Why not tf.fused.matMul: its op
+ * wrapper reshapes both operands to 3-D and the result back, five extra engine ops per layer; in a PerSim planning
+ * decision (500 layer calls) they cost 3.3 ms of 56 (bench/planning.ts, session 7), with bit-identical results.
+ * No gradient is recorded: training uses matMul2d.
+ */
+export function fusedDense3d(a: tf.Tensor3D, w: tf.Tensor3D, bias: tf.Tensor1D, activation: FusedActivation): tf.Tensor3D {
+  return tf.engine().runKernel(tf._FusedMatMul, { a, b: w, bias }, { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 }) as tf.Tensor3D;
+}

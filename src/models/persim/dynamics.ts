@@ -37,8 +37,6 @@ export class PersimDynamics implements Dynamics {
   private readonly O: number;
   /** The agent id repeated per row, kept between calls (a planner steps the same row count thousands of times). */
   private ids = new Int32Array(0);
-  /** The member rows' predicted deltas, reused across steps for the same reason. */
-  private deltas = new Float32Array(0);
 
   constructor(private readonly def: EnvDefinition, private readonly model: PersimModel, private readonly agent: PersimAgent, options: PersimDynamicsOptions = {}) {
     if (model.meta.env.id !== def.id) throw new Error(`model is for ${model.meta.env.id}, not ${def.id}`);
@@ -104,16 +102,9 @@ export class PersimDynamics implements Dynamics {
       obs = new Float64Array(n * O);
       def.observe(states, n, obs);
     }
-    if (this.deltas.length !== n * O) this.deltas = new Float32Array(n * O);
-    const deltas = net.predictMemberRows(obs, actions, k, net.codeSize === 0 ? null : this.who(k), this.deltas);
     const nextObs = def.stateSize === O ? next : new Float64Array(n * O);
     const { low, high } = def.observationSpace;
-    // Dimension by dimension, so each pass keeps its two bounds in registers (planners call this 250 times a decision).
-    for (let d = 0; d < O; d++) {
-      const lo = low[d];
-      const hi = high[d];
-      for (let j = d; j < n * O; j += O) nextObs[j] = Math.min(Math.max(obs[j] + deltas[j], lo), hi);
-    }
+    net.predictMemberNext(obs, actions, k, net.codeSize === 0 ? null : this.who(k), { next: nextObs, low, high });
     if (def.stateSize !== O) def.stateFromObservation!(nextObs, n, next);
   }
 

@@ -15,7 +15,7 @@
  */
 import { tf } from '../nn/backend.js';
 import { declareDense, declareMlp, dense, mlp } from '../nn/layers.js';
-import { matMul2d } from '../nn/matmul.js';
+import { fusedDense3d, matMul2d } from '../nn/matmul.js';
 import { EnsembleParams } from '../nn/params.js';
 import type { PersimHyper } from './config.js';
 
@@ -58,9 +58,16 @@ interface InferenceTables {
   actionW: Float64Array[] | null;
 }
 
-/** A dense layer's weights [in, out] and bias [out] on the backend. */
+/** Where member-major next observations go: next = min(max(s + delta, low), high) per dimension. */
+export interface NextTarget {
+  next: Float64Array;
+  low: ArrayLike<number>;
+  high: ArrayLike<number>;
+}
+
+/** A dense layer's weights [1, in, out] (the fused kernel's operand shape) and bias [out] on the backend. */
 interface FoldedLayer {
-  w: tf.Tensor2D;
+  w: tf.Tensor3D;
   b: tf.Tensor1D;
 }
 
@@ -81,7 +88,13 @@ export class PersimNetwork {
   private tables: InferenceTables | null = null;
   private readonly folded = new Map<string, FoldedLayer>();
   private firstFolded: (FoldedLayer | undefined)[] = [];
+  /** [1, in, out] views of the encoders' weights for the fused kernel, per `${layer}|${member}`. */
+  private readonly weights3d = new Map<string, tf.Tensor3D>();
   private foldVersion = -1;
+  /** Float32 staging rows for uploads, reused across calls (the backend copies them, and each upload is disposed before the next). */
+  private staging = new Float32Array(0);
+  /** Deltas of predictMemberNext's non-folded paths, reused across calls. */
+  private scratch = new Float32Array(0);
 
   constructor(readonly shape: NetworkShape, readonly hyper: PersimHyper) {
     const D = shape.obsSize;
@@ -212,10 +225,10 @@ export class PersimNetwork {
     const D = this.D;
     const out = new Float32Array(M * n * D);
     // Every member reads the same rows: upload them once.
-    const x = tf.tensor2d(this.inputRows(states, n), [n, D]);
+    const x = tf.tensor3d(this.inputRows(states, n), [1, n, D]);
     const a = this.continuousActions(actions, n);
     try {
-      for (let m = 0; m < M; m++) this.predictMember(m, x, a, actions, n, agent, out, m * n * D);
+      for (let m = 0; m < M; m++) this.predictMember(m, x, a, actions, n, agent, out, m * n * D, null);
     } finally {
       x.dispose();
       a?.dispose();
@@ -238,20 +251,46 @@ export class PersimNetwork {
       out.set(graph);
       return out;
     }
-    const A = this.shape.discreteActions > 0 ? 1 : this.shape.actionSize;
     const result = out ?? new Float32Array(M * k * D);
+    this.memberRows(states, actions, k, agent, result, null);
+    return result;
+  }
+
+  /**
+   * predictMemberRows applied: member-major next observations min(max(s + delta, low), high) written into
+   * target.next [M*k, D], equal to adding and clipping predictMemberRows' deltas. Planners step through this: on the
+   * folded path (discrete actions, one agent) it reads each row's delta straight from the network's output, without
+   * the intermediate delta buffer (one pass over the rows instead of two).
+   */
+  predictMemberNext(states: Float64Array, actions: Float64Array, k: number, agent: AgentSpec, target: NextTarget): void {
+    const n = this.hyper.members * k * this.D;
+    if (target.next.length < n) throw new RangeError(`next holds ${target.next.length} numbers; ${n} are needed`);
+    if (this.scratch.length < n) this.scratch = new Float32Array(n);
+    const deltas = this.scratch.subarray(0, n);
+    if (this.hyper.kind === 'unfactorized') {
+      deltas.set(this.predictMemberRowsGraph(states, actions, k, agent));
+      applyDeltas(states, deltas, 0, n, this.D, target);
+      return;
+    }
+    this.memberRows(states, actions, k, agent, deltas, target);
+  }
+
+  /** The per-member loop of predictMemberRows and predictMemberNext (factorised kinds). */
+  private memberRows(states: Float64Array, actions: Float64Array, k: number, agent: AgentSpec, out: Float32Array, target: NextTarget | null): void {
+    const M = this.hyper.members;
+    const D = this.D;
+    const A = this.shape.discreteActions > 0 ? 1 : this.shape.actionSize;
     for (let m = 0; m < M; m++) {
       const memberActions = actions.subarray(m * k * A, (m + 1) * k * A);
-      const x = tf.tensor2d(this.inputRows(states.subarray(m * k * D, (m + 1) * k * D), k), [k, D]);
+      const x = tf.tensor3d(this.inputRows(states.subarray(m * k * D, (m + 1) * k * D), k), [1, k, D]);
       const a = this.continuousActions(memberActions, k);
       try {
-        this.predictMember(m, x, a, memberActions, k, agent, result, m * k * D);
+        this.predictMember(m, x, a, memberActions, k, agent, out, m * k * D, target ? { states, target } : null);
       } finally {
         x.dispose();
         a?.dispose();
       }
     }
-    return result;
   }
 
   /**
@@ -264,12 +303,15 @@ export class PersimNetwork {
    * Standardisation (when the network uses it) is folded into the weights as well: the first layer takes raw states
    * (see inputRows) and the folded last layer outputs raw deltas, so no pass over the rows converts units.
    * The result equals `forward` up to float32 rounding order (the contraction is summed in float64).
-   * Writes member m's raw-unit deltas for k rows into out[offset ..).
+   * Writes member m's raw-unit deltas for k rows into out[offset ..), or, with `apply`, the next observations
+   * (apply.states + delta, clipped) into apply.target.next[offset ..) (out is then scratch space).
    */
-  private predictMember(m: number, x: tf.Tensor2D, a: tf.Tensor2D | null, actions: Float64Array, k: number, agent: AgentSpec, out: Float32Array, offset: number): void {
+  private predictMember(m: number, x: tf.Tensor3D, a: tf.Tensor3D | null, actions: Float64Array, k: number, agent: AgentSpec, out: Float32Array, offset: number, apply: { states: Float64Array; target: NextTarget } | null): void {
     const D = this.D;
     const r = this.r;
     const tables = this.inferenceTables();
+    // Weight views and folded layers are derived from the parameters: drop them once the parameters have moved.
+    if (this.foldVersion !== this.params.version) this.clearFolded(this.params.version);
     const nA = this.shape.discreteActions;
     const DR = D * r;
     // u for every row: null (unpersonalized), one shared row (codes, or a single agent id), or a row per agent id.
@@ -296,11 +338,19 @@ export class PersimNetwork {
       const key = `${m}|${!uShared ? '-' : ids ? `#${ids[0]}` : Array.prototype.join.call(uShared, ',')}`;
       const o = this.runMlp('state', this.stateLayers, m, x, first, this.foldedLastLayer(m, uShared, key));
       const width = nA * D;
+      const base = apply ? apply.states : null;
+      const next = apply ? apply.target.next : null;
+      const low = apply ? apply.target.low : null;
+      const high = apply ? apply.target.high : null;
       for (let i = 0; i < k; i++) {
         const act = actions[i];
-        if (!((act | 0) === act && act >= 0 && act < nA)) throw new RangeError(`action ${act} is not one of the integers 0..${nA - 1}`);
-        const from = i * width + act * D;
-        for (let d = 0; d < D; d++) out[offset + i * D + d] = o[from + d];
+        // An integer index keeps the copies below on integer arithmetic (a float index is measurably slower here).
+        const ai = act | 0;
+        if (ai !== act || ai < 0 || ai >= nA) throw new RangeError(`action ${act} is not one of the integers 0..${nA - 1}`);
+        const from = i * width + ai * D;
+        const to = offset + i * D;
+        if (next) for (let d = 0; d < D; d++) next[to + d] = Math.min(Math.max(base![to + d] + o[from + d], low![d]), high![d]);
+        else for (let d = 0; d < D; d++) out[to + d] = o[from + d];
       }
       return;
     }
@@ -325,29 +375,38 @@ export class PersimNetwork {
       contract(v, i * DR, f, 0, D, r, out, offset + i * D);
     }
     this.destandardize(out, offset, offset + k * D);
+    if (apply) applyDeltas(apply.states, out, offset, offset + k * D, D, apply.target);
   }
 
   /**
    * Member m's MLP `name` applied to x with fused matMul + bias (+ ReLU) ops, read back as [rows, out]; `first` and
    * `last` (when given) replace the first and last layers' weights and bias.
    */
-  private runMlp(name: string, layers: number, m: number, x: tf.Tensor2D, first?: FoldedLayer | null, last?: FoldedLayer): Float32Array {
+  private runMlp(name: string, layers: number, m: number, x: tf.Tensor3D, first?: FoldedLayer | null, last?: FoldedLayer): Float32Array {
     const p = this.params;
     let h = x;
     for (let l = 0; l < layers; l++) {
       const override = last && l + 1 === layers ? last : first && l === 0 ? first : null;
-      const next = tf.fused.matMul({
-        a: h,
-        b: override ? override.w : (p.get(`${name}.${l}.w`, m) as tf.Tensor2D),
-        bias: override ? override.b : p.get(`${name}.${l}.b`, m),
-        activation: l + 1 < layers ? 'relu' : 'linear',
-      }) as tf.Tensor2D;
+      const w = override ? override.w : this.weight3d(`${name}.${l}.w`, m);
+      const bias = override ? override.b : (p.get(`${name}.${l}.b`, m) as tf.Tensor1D);
+      const next = fusedDense3d(h, w, bias, l + 1 < layers ? 'relu' : 'linear');
       if (h !== x) h.dispose();
       h = next;
     }
     const data = h.dataSync() as Float32Array;
     if (h !== x) h.dispose();
     return data;
+  }
+
+  /** Member m's weights `name` as a [1, in, out] view (no copy), kept until the parameters change. */
+  private weight3d(name: string, m: number): tf.Tensor3D {
+    const key = `${name}|${m}`;
+    const hit = this.weights3d.get(key);
+    if (hit) return hit;
+    const w = this.params.get(name, m);
+    const view = tf.reshape(w, [1, w.shape[0], w.shape[1]!]) as tf.Tensor3D;
+    this.weights3d.set(key, view);
+    return view;
   }
 
   /**
@@ -421,7 +480,7 @@ export class PersimNetwork {
         }
       }
     }
-    const layer = { w: tf.tensor2d(wOut, [H, width]), b: tf.tensor1d(bOut) };
+    const layer = { w: tf.tensor3d(wOut, [1, H, width]), b: tf.tensor1d(bOut) };
     this.folded.set(key, layer);
     if (this.folded.size > FOLD_CACHE) {
       const oldest = this.folded.keys().next().value as string;
@@ -460,7 +519,7 @@ export class PersimNetwork {
       }
       bOut[j] = shift;
     }
-    const layer = { w: tf.tensor2d(wOut, [D, H]), b: tf.tensor1d(bOut) };
+    const layer = { w: tf.tensor3d(wOut, [1, D, H]), b: tf.tensor1d(bOut) };
     this.firstFolded[m] = layer;
     return layer;
   }
@@ -470,6 +529,8 @@ export class PersimNetwork {
     this.folded.clear();
     for (const e of this.firstFolded) if (e) tf.dispose([e.w, e.b]);
     this.firstFolded = [];
+    tf.dispose([...this.weights3d.values()]);
+    this.weights3d.clear();
     this.foldVersion = version;
   }
 
@@ -478,25 +539,24 @@ export class PersimNetwork {
    * (foldedFirstLayer), standardised when the network uses standardisation otherwise.
    */
   private inputRows(states: Float64Array, n: number): Float32Array {
-    if (this.foldsInput) return new Float32Array(states.subarray(0, n * this.D));
-    return this.standardizedStates(states, n);
-  }
-
-  /** n raw float64 rows as float32, standardised when the network uses standardisation. */
-  private standardizedStates(states: Float64Array, n: number): Float32Array {
-    const D = this.D;
+    const size = n * this.D;
+    if (this.staging.length < size) this.staging = new Float32Array(size);
+    const rows = this.staging.subarray(0, size);
     const norm = this.norm;
-    if (!norm) return new Float32Array(states.subarray(0, n * D));
-    const s = new Float32Array(n * D);
-    for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) s[i * D + d] = (states[i * D + d] - norm.stateMean[d]) / norm.stateStd[d];
-    return s;
+    if (!norm || this.foldsInput) {
+      rows.set(states.subarray(0, size));
+      return rows;
+    }
+    const D = this.D;
+    for (let j = 0; j < size; j += D) for (let d = 0; d < D; d++) rows[j + d] = (states[j + d] - norm.stateMean[d]) / norm.stateStd[d];
+    return rows;
   }
 
-  /** Continuous actions as a [n, A] tensor (null for discrete actions, which are looked up in a table). */
-  private continuousActions(actions: Float64Array, n: number): tf.Tensor2D | null {
+  /** Continuous actions as a [1, n, A] tensor (null for discrete actions, which are looked up in a table). */
+  private continuousActions(actions: Float64Array, n: number): tf.Tensor3D | null {
     if (this.shape.discreteActions > 0) return null;
     const A = this.shape.actionSize;
-    return tf.tensor2d(Float32Array.from(actions.subarray(0, n * A)), [n, A]);
+    return tf.tensor3d(Float32Array.from(actions.subarray(0, n * A)), [1, n, A]);
   }
 
   /** Standardised deltas back to raw units, in place, for the rows in out[from, to) (default: all). */
@@ -576,6 +636,17 @@ export class PersimNetwork {
   dispose(): void {
     this.clearFolded(-1);
     this.params.dispose();
+  }
+}
+
+/** target.next[j] = min(max(states[j] + deltas[j], low[d]), high[d]) for j in [from, to), d = j mod D. */
+function applyDeltas(states: Float64Array, deltas: Float32Array, from: number, to: number, D: number, target: NextTarget): void {
+  const { next, low, high } = target;
+  // Dimension by dimension, so each pass keeps its two bounds in registers.
+  for (let d = 0; d < D; d++) {
+    const lo = low[d];
+    const hi = high[d];
+    for (let j = from + d; j < to; j += D) next[j] = Math.min(Math.max(states[j] + deltas[j], lo), hi);
   }
 }
 

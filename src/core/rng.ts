@@ -78,6 +78,29 @@ export class Rng {
   }
 
   /**
+   * out[i] = integer(low, high) for i in [from, to): the same draws, in the same order, as that many integer() calls
+   * (pure-rand's rejection rule, restated here for ranges up to 2^32 so a planner's tens of thousands of draws per
+   * decision skip the per-call dispatch; tests/core/rng.test.ts checks the equality).
+   */
+  fillIntegers(out: Float64Array, from: number, to: number, low: number, high: number): void {
+    const rangeSize = high - low + 1;
+    if (!(rangeSize - 1 <= 0xffffffff)) {
+      for (let i = from; i < to; i++) out[i] = this.integer(low, high);
+      return;
+    }
+    const gen = this.gen;
+    const maxAllowed = rangeSize > 2 ? ~~(0x100000000 / rangeSize) * rangeSize : 0x100000000;
+    // v - floor(v / r) * r is v % r exactly while r < 2^20 (v < 2^32: the quotient's rounding error stays below 1/r),
+    // and it avoids the float modulo, the slowest part of a draw.
+    const exactDivide = rangeSize < 1048576;
+    for (let i = from; i < to; i++) {
+      let v = gen.unsafeNext() + 0x80000000;
+      while (v >= maxAllowed) v = gen.unsafeNext() + 0x80000000;
+      out[i] = (exactDivide ? v - Math.floor(v / rangeSize) * rangeSize : v % rangeSize) + low;
+    }
+  }
+
+  /**
    * Shuffles `a` in place (Fisher-Yates from the end, one integer draw per position), so the permutation is a
    * function of the stream alone and training runs that shuffle with it are reproducible.
    */

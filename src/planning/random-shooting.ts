@@ -90,8 +90,11 @@ export class RandomShooting implements Planner {
     const rng = this.rng.clone();
     if (this.actions.length !== N * H * A) this.actions = new Float64Array(N * H * A);
     const actions = this.actions;
-    for (let i = 0; i < N * H; i++) {
-      for (let k = 0; k < A; k++) actions[i * A + k] = integral ? rng.integer(low[k], high[k]) : rng.uniform(low[k], high[k]);
+    if (integral && A === 1) rng.fillIntegers(actions, 0, N * H, low[0], high[0]);
+    else {
+      for (let i = 0; i < N * H; i++) {
+        for (let k = 0; k < A; k++) actions[i * A + k] = integral ? rng.integer(low[k], high[k]) : rng.uniform(low[k], high[k]);
+      }
     }
     const warm = useWarmStart && this.hasWarmStart;
     if (warm) actions.set(this.previous!.subarray(A), 0); // step H-1 keeps its fresh draw

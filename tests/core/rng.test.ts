@@ -2,6 +2,7 @@
  * Rng: seeded streams are reproducible, state() round-trips, nearby seeds give unrelated streams, and the derived
  * draws (uniform, integer, normal) respect their ranges.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 
@@ -82,6 +83,26 @@ describe('Rng', () => {
   it('refuses seeds that are negative, fractional or beyond 2^53', () => {
     for (const s of [-1, 0.5, 2 ** 53, NaN]) expect(() => Rng.fromSeed(s)).toThrow(RangeError);
     expect(Number.isSafeInteger(Rng.entropySeed())).toBe(true);
+  });
+
+  it('fillIntegers draws exactly what as many integer() calls draw, for small, 2^20-edge, large and 2^32+ ranges', () => {
+    const ranges = fc.oneof(
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 1048570, max: 1048580 }),
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.integer({ min: 0x100000000, max: 2 ** 40 }),
+    );
+    fc.assert(fc.property(fc.nat(2 ** 31), fc.integer({ min: -1000, max: 1000 }), ranges, fc.nat(300), (seed, low, span, count) => {
+      const a = Rng.fromSeed(seed);
+      const b = a.clone();
+      const got = new Float64Array(count + 2).fill(-7);
+      a.fillIntegers(got, 1, count + 1, low, low + span);
+      const want = Array.from({ length: count }, () => b.integer(low, low + span));
+      expect(Array.from(got.subarray(1, count + 1))).toEqual(want);
+      expect([got[0], got[count + 1]]).toEqual([-7, -7]);
+      // Both generators are left at the same point of the stream.
+      expect(a.int32()).toBe(b.int32());
+    }), { numRuns: 300 });
   });
 
   it('shuffle is a permutation made of one integer draw per position, from the end', () => {

@@ -3,7 +3,9 @@
  * MountainCar-v0 and two for CartPole-v0 (raw units as the reference, and standardised), random behaviour data, one
  * trajectory per agent. Usage:
  *   node bin/run-ts.mjs scripts/persim-pretrained.ts [--env MountainCar-v0|CartPole-v0|all | --model ID] [--agents N] [--epochs N]
- *        [--standardize 0|1] [--milestones 150,300] [--registry models] [--episodes 20]
+ *        [--standardize 0|1] [--milestones 150,300] [--registry models] [--episodes 20] [--kind persim|unfactorized|unpersonalized]
+ * --kind trains one of the paper's ablations on the same data and schedule instead (saved as `<model id>-<kind>`, for
+ * the ablation comparison at the shipped models' scale; use a --registry outside models/).
  * --milestones fixes the epochs after which the learning rate halves (default: PerSim's 150 and 300 scaled to --epochs).
  * Prints one progress line per 5% of epochs, then the test-agent metrics stored in each manifest.
  */
@@ -11,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { collectDataset } from '../src/data/collect.js';
 import { datasetSummary } from '../src/data/dataset.js';
 import { ensureBackend } from '../src/models/nn/backend.js';
-import { defaultHyper } from '../src/models/persim/config.js';
+import { defaultHyper, PERSIM_KINDS, type PersimKind } from '../src/models/persim/config.js';
 import { runPersimTraining } from '../src/models/persim/job.js';
 
 const { values } = parseArgs({
@@ -25,8 +27,11 @@ const { values } = parseArgs({
     registry: { type: 'string', default: 'models' },
     episodes: { type: 'string', default: '20' },
     seed: { type: 'string', default: '0' },
+    kind: { type: 'string', default: 'persim' },
   },
 });
+const kind = values.kind as PersimKind;
+if (!PERSIM_KINDS.includes(kind)) throw new Error(`--kind must be one of ${PERSIM_KINDS.join(', ')}, got ${values.kind}`);
 
 /**
  * Shipped-model scale per environment: small enough to train in 10-20 minutes each on two shared cores.
@@ -70,15 +75,15 @@ for (const plan of chosen) {
   const d = collectDataset({ envId, numAgents: agents, policy: 'random', seed });
   const standardize = values.standardize !== undefined ? values.standardize === '1' : plan.standardize;
   const milestones = values.milestones ? values.milestones.split(',').map(Number) : values.epochs ? undefined : plan.milestones;
-  const overrides = { epochs, seed, ...(standardize !== undefined ? { standardize } : {}), ...(milestones ? { milestones } : {}) };
+  const overrides = { kind, epochs, seed, ...(standardize !== undefined ? { standardize } : {}), ...(milestones ? { milestones } : {}) };
   const hyper = defaultHyper(envId, overrides);
   const s = datasetSummary(d);
   const command = `node bin/run-ts.mjs scripts/persim-pretrained.ts ${process.argv.slice(2).join(' ')}`.trim();
   console.log(`${envId}: ${s.transitions} transitions, ${agents} agents; ${epochs} epochs, batch ${hyper.batchSize}, rank ${hyper.rank}, lr halved after epochs ${hyper.milestones.join(', ')}, standardize ${hyper.standardize}; backend ${backend.name}`);
   const every = Math.max(1, Math.round(epochs / 20));
   const out = await runPersimTraining({
-    dataset: d, hyper, registryDir: values.registry!, id: plan.id, overwrite: true, evalEpisodes: Number(values.episodes), command,
-    description: `PerSim ensemble for ${envId} trained on random-policy data of ${agents} agents (one trajectory each), ${epochs} epochs${plan.note ? `, ${plan.note}` : ''}; pretrained model shipped with TwinGym`,
+    dataset: d, hyper, registryDir: values.registry!, id: kind === 'persim' ? plan.id : `${plan.id}-${kind}`, overwrite: true, evalEpisodes: Number(values.episodes), command,
+    description: `${kind === 'persim' ? 'PerSim ensemble' : `PerSim's ${kind} ablation`} for ${envId} trained on random-policy data of ${agents} agents (one trajectory each), ${epochs} epochs${plan.note ? `, ${plan.note}` : ''}; pretrained model shipped with TwinGym`,
     onEpoch: (e) => {
       if (e.epoch % every === 0 || e.epoch === e.epochs) console.log(`  epoch ${e.epoch}/${e.epochs} loss ${e.loss.toExponential(3)} lr ${e.lr} ${e.transitionsPerSecond.toFixed(0)} transitions/s`);
     },

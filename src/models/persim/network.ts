@@ -265,14 +265,12 @@ export class PersimNetwork {
   predictMemberNext(states: Float64Array, actions: Float64Array, k: number, agent: AgentSpec, target: NextTarget): void {
     const n = this.hyper.members * k * this.D;
     if (target.next.length < n) throw new RangeError(`next holds ${target.next.length} numbers; ${n} are needed`);
-    if (this.scratch.length < n) this.scratch = new Float32Array(n);
-    const deltas = this.scratch.subarray(0, n);
     if (this.hyper.kind === 'unfactorized') {
-      deltas.set(this.predictMemberRowsGraph(states, actions, k, agent));
-      applyDeltas(states, deltas, 0, n, this.D, target);
+      applyDeltas(states, this.predictMemberRowsGraph(states, actions, k, agent), 0, n, this.D, target);
       return;
     }
-    this.memberRows(states, actions, k, agent, deltas, target);
+    if (this.scratch.length < n) this.scratch = new Float32Array(n);
+    this.memberRows(states, actions, k, agent, this.scratch.subarray(0, n), target);
   }
 
   /** The per-member loop of predictMemberRows and predictMemberNext (factorised kinds). */
@@ -310,7 +308,8 @@ export class PersimNetwork {
     const D = this.D;
     const r = this.r;
     const tables = this.inferenceTables();
-    // Weight views and folded layers are derived from the parameters: drop them once the parameters have moved.
+    // Weight views and folded layers (weight3d, foldedFirstLayer, foldedLastLayer) are derived from the parameters:
+    // this is the one place they are dropped once the parameters have moved.
     if (this.foldVersion !== this.params.version) this.clearFolded(this.params.version);
     const nA = this.shape.discreteActions;
     const DR = D * r;
@@ -442,8 +441,6 @@ export class PersimNetwork {
    */
   private foldedLastLayer(m: number, u: ArrayLike<number> | null, key: string): FoldedLayer {
     const r = this.r;
-    const version = this.params.version;
-    if (this.foldVersion !== version) this.clearFolded(version);
     const hit = this.folded.get(key);
     if (hit) {
       // Map order is insertion order: re-inserting marks the entry most recently used.
@@ -500,8 +497,6 @@ export class PersimNetwork {
   private foldedFirstLayer(m: number): FoldedLayer | null {
     const norm = this.norm;
     if (!norm || !this.foldsInput) return null;
-    const version = this.params.version;
-    if (this.foldVersion !== version) this.clearFolded(version);
     const hit = this.firstFolded[m];
     if (hit) return hit;
     const W = this.params.get('state.0.w', m).dataSync() as Float32Array;
